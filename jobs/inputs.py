@@ -14,6 +14,7 @@ import os
 import random
 from dataclasses import dataclass
 
+from jobs.errors import UserError
 from jobs.s3 import S3Options, list_s3_prefix
 from jobs.sources import open_shard
 
@@ -22,7 +23,7 @@ CC_HTTPS_BASE = "https://data.commoncrawl.org/"
 GLOB_CHARS = set("*?[")
 
 
-class InputError(ValueError):
+class InputError(UserError):
     """An input spec that resolves to nothing usable; the message names the spec."""
 
 

@@ -22,7 +22,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
-from urllib3.exceptions import ProtocolError, ReadTimeoutError as Urllib3ReadTimeout
+from urllib3.exceptions import ProtocolError
+from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
 from jobs.s3 import S3Options, s3_client, split_s3_uri
 
@@ -51,15 +52,15 @@ class ResumableStream(io.RawIOBase):
     `offset`. `resumes` counts how often the body was continued, for tests and metrics.
     """
 
-    def __init__(self, name: str, open_at: Callable[[int], object], max_resumes: int = 10,
+    def __init__(self, name: str, open_at: Callable[[int], object], start: int = 0, max_resumes: int = 10,
                  backoff: float = 0.5):
         super().__init__()
         self.name = name
         self._open_at = open_at
         self._max_resumes = max_resumes
         self._backoff = backoff
-        self._body = open_at(0)
-        self.position = 0
+        self._body = open_at(start)
+        self.position = start
         self.resumes = 0
 
     def readable(self) -> bool:
@@ -102,7 +103,7 @@ class ResumableStream(io.RawIOBase):
         super().close()
 
 
-def open_s3(uri: str, options: S3Options) -> ResumableStream:
+def open_s3(uri: str, options: S3Options, start: int = 0) -> ResumableStream:
     bucket, key = split_s3_uri(uri)
     client = s3_client(options)
     etag: dict[str, str] = {}
@@ -117,10 +118,10 @@ def open_s3(uri: str, options: S3Options) -> ResumableStream:
         etag.setdefault("etag", response["ETag"])
         return response["Body"]
 
-    return ResumableStream(uri, open_at)
+    return ResumableStream(uri, open_at, start)
 
 
-def open_https(uri: str, timeout: float = 60.0) -> ResumableStream:
+def open_https(uri: str, start: int = 0, timeout: float = 60.0) -> ResumableStream:
     def open_at(offset: int):
         request = urllib.request.Request(uri, headers={"User-Agent": "cc-sieve"})
         if offset:
@@ -131,14 +132,22 @@ def open_https(uri: str, timeout: float = 60.0) -> ResumableStream:
             raise OSError(f"{uri}: server ignored the Range request (status {response.status})")
         return response
 
-    return ResumableStream(uri, open_at)
+    return ResumableStream(uri, open_at, start)
 
 
-def open_shard(uri: str, s3: S3Options | None = None) -> BinaryIO:
-    """A raw (still compressed) binary stream over the shard's bytes."""
+def open_shard(uri: str, s3: S3Options | None = None, start: int = 0) -> BinaryIO:
+    """A raw (still compressed) binary stream over the shard's bytes, from byte `start`."""
     if uri.startswith("s3://"):
-        return open_s3(uri, s3 or S3Options.from_env())
+        return open_s3(uri, s3 or S3Options.from_env(), start)
     if uri.startswith(("https://", "http://")):
-        return open_https(uri)
+        return open_https(uri, start)
     path = uri[7:] if uri.startswith("file://") else uri
-    return open(path, "rb")
+    handle = open(path, "rb")
+    if start:
+        handle.seek(start)
+    return handle
+
+
+def shard_opener(uri: str, s3: S3Options | None = None) -> Callable[[int], BinaryIO]:
+    """`open_at(offset)` for the reader, which reopens a shard to check its last gzip member."""
+    return lambda start: open_shard(uri, s3, start)

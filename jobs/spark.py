@@ -6,10 +6,12 @@ import os
 import sys
 from pathlib import Path
 
+from jobs.errors import UserError
+
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf" / "spark"
 
 
-class SparkConfError(ValueError):
+class SparkConfError(UserError):
     pass
 
 

@@ -1,0 +1,44 @@
+"""`cc-sieve COMMAND ...`: one entry point that hands over to each job's own `main(argv)`.
+
+Every job module is also a spark-submit target on its own (`spark-submit jobs/ingest.py ...`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from jobs.errors import UserError
+
+COMMANDS = {
+    "ingest": ("jobs.ingest", "read shards into a documents table (Parquet) and a failures table"),
+    "demo": ("jobs.demo", "run on the bundled real Common Crawl sample and print a summary"),
+    "bench": ("jobs.bench", "measure throughput beside the reference implementations"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: cc-sieve COMMAND [options]   (cc-sieve COMMAND --help for its options)", "", "commands:"]
+    lines += [f"  {name:<12} {summary}" for name, (_, summary) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"}:
+        print(usage())
+        return 0 if argv else 2
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"cc-sieve: unknown command {command!r}\n\n{usage()}", file=sys.stderr)
+        return 2
+    module = importlib.import_module(COMMANDS[command][0])
+    try:
+        return module.main(rest) or 0
+    except UserError as error:
+        print(f"cc-sieve {command}: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
