@@ -49,7 +49,8 @@ class ResumableStream(io.RawIOBase):
     """A read-only stream over `open_at(offset)`; when a read fails it reopens at the current offset.
 
     `open_at` returns an object with `read(n)` (and optionally `close()`) that starts at byte
-    `offset`. `resumes` counts how often the body was continued, for tests and metrics.
+    `offset`. It gives up after `max_resumes` breaks in a row without a byte of progress, with
+    a growing pause between tries. `resumes` counts every continuation, for tests and metrics.
     """
 
     def __init__(self, name: str, open_at: Callable[[int], object], start: int = 0, max_resumes: int = 10,
@@ -62,6 +63,7 @@ class ResumableStream(io.RawIOBase):
         self._body = open_at(start)
         self.position = start
         self.resumes = 0
+        self._breaks_in_a_row = 0
 
     def readable(self) -> bool:
         return True
@@ -76,18 +78,30 @@ class ResumableStream(io.RawIOBase):
         n = len(chunk)
         buffer[:n] = chunk
         self.position += n
+        if n:
+            self._breaks_in_a_row = 0
         return n
 
     def _resume(self, error: BaseException) -> None:
-        if self.resumes >= self._max_resumes:
-            raise OSError(f"{self.name}: stream broke {self.resumes + 1} times, giving up at byte "
-                          f"{self.position}: {type(error).__name__}") from error
+        self._breaks_in_a_row += 1
+        if self._breaks_in_a_row > self._max_resumes:
+            raise OSError(f"{self.name}: stream broke {self._breaks_in_a_row} times without progress, "
+                          f"giving up at byte {self.position}: {type(error).__name__}") from error
         self.resumes += 1
         log.warning("%s: stream broke at byte %d (%s); continuing with a Range request",
                     self.name, self.position, type(error).__name__)
         self._close_body()
-        time.sleep(self._backoff * self.resumes)
-        self._body = self._open_at(self.position)
+        time.sleep(self._backoff * self._breaks_in_a_row)
+        while True:
+            try:
+                self._body = self._open_at(self.position)
+                return
+            except STREAM_ERRORS as reopen_error:
+                self._breaks_in_a_row += 1
+                if self._breaks_in_a_row > self._max_resumes:
+                    raise OSError(f"{self.name}: could not reopen at byte {self.position} after "
+                                  f"{self._breaks_in_a_row} tries: {type(reopen_error).__name__}") from reopen_error
+                time.sleep(self._backoff * self._breaks_in_a_row)
 
     def _close_body(self) -> None:
         close = getattr(self._body, "close", None)

@@ -8,9 +8,16 @@ from pathlib import Path
 import pytest
 
 from filters.resources import REPO_ROOT
+from tests.s3server import ACCESS_KEY, SECRET_KEY
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("PYTHONHASHSEED", "0")
+# Set before the Spark session starts, so its Python workers inherit them. boto3 must never
+# fall back to the EC2 metadata address: only 127.0.0.1 is reachable (and allowed) here.
+os.environ["AWS_ACCESS_KEY_ID"] = ACCESS_KEY
+os.environ["AWS_SECRET_ACCESS_KEY"] = SECRET_KEY
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 BUNDLED_DATA = REPO_ROOT / "data"
