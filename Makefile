@@ -45,7 +45,17 @@ lint: test-deps
 	$(VENV)/bin/ruff check filters jobs tests
 
 bench: test-deps
-	$(VENV)/bin/cc-sieve bench --output $(BUILD)/bench
+	$(VENV)/bin/cc-sieve bench --output $(BUILD)/bench $(if $(BENCH_QUICK),--quick,)
+
+# A Spark standalone master and 2 workers on 127.0.0.1 (state, logs and pids under build/cluster).
+cluster-up: setup
+	$(VENV)/bin/cc-sieve cluster up --workers $(or $(WORKERS),2)
+
+cluster-down: setup
+	$(VENV)/bin/cc-sieve cluster down
+
+cluster-status: setup
+	$(VENV)/bin/cc-sieve cluster status
 
 clean:
 	rm -rf $(BUILD) spark-warehouse metastore_db derby.log

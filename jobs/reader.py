@@ -30,6 +30,7 @@ from filters.extract import html_to_text, is_html
 
 CRAWL_ID_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}(?!\d)")
 DOCUMENT_RECORD_TYPES = ("response", "conversion")
+USED_RECORD_TYPES = ("warcinfo", *DOCUMENT_RECORD_TYPES)
 MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 
@@ -211,11 +212,19 @@ class WarcRecordView:
     read_payload: Callable[[int], bytes]
 
 
+def counted_only(offset: int, record_type: str) -> WarcRecordView:
+    """A record cc-sieve only counts (request, metadata, ...): no header parsing, no payload."""
+    return WarcRecordView(offset, record_type, {}, None, None, None, True, None, lambda n: b"")
+
+
 def fastwarc_records(stream) -> Iterator[WarcRecordView]:
     from fastwarc.warc import ArchiveIterator
 
     for record in ArchiveIterator(stream, parse_http=True, auto_decode="none"):
         record_type = str(record.record_type).rsplit(".", 1)[-1]
+        if record_type not in USED_RECORD_TYPES:
+            yield counted_only(record.stream_pos, record_type)
+            continue
         http = record.http_headers if record.is_http else None
         content_type = record.http_content_type if http is not None else record.headers.get("Content-Type")
         yield WarcRecordView(
@@ -236,6 +245,9 @@ def warcio_records(stream) -> Iterator[WarcRecordView]:
 
     iterator = ArchiveIterator(stream, no_record_parse=False)
     for record in iterator:
+        if record.rec_type not in USED_RECORD_TYPES:
+            yield counted_only(iterator.offset, record.rec_type)
+            continue
         headers = dict(record.rec_headers.headers)
         http = record.http_headers
         content_type = None
