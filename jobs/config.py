@@ -1,0 +1,153 @@
+"""Benchmark presets (conf/benchmark/*.yaml), validated with pydantic before Spark starts.
+
+Every mistake is reported in one line naming the file and the key, e.g.
+`conf/benchmark/x.yaml: dedup.bands: Input should be a valid integer`.
+"""
+
+from __future__ import annotations
+
+import socket
+import urllib.parse
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from filters.resources import REPO_ROOT
+from jobs.errors import UserError
+from jobs.spark import check_master
+
+BENCHMARK_DIR = REPO_ROOT / "conf" / "benchmark"
+DEFAULT_PRESET = BENCHMARK_DIR / "default.yaml"
+
+
+class ConfigError(UserError):
+    pass
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class InputConfig(Strict):
+    specs: list[str] = Field(min_length=1)
+    manifest_base: str = "s3://commoncrawl/"
+    limit: int | None = Field(default=None, ge=1)
+    sample: float | None = Field(default=None, gt=0, le=1)
+    seed: int = 0
+    engine: Literal["fastwarc", "warcio"] = "fastwarc"
+
+
+class DedupConfig(Strict):
+    enabled: bool = True
+    num_perm: int = Field(default=112, ge=8)
+    bands: int = Field(default=14, ge=1)
+    rows: int = Field(default=8, ge=1)
+    ngram: int = Field(default=5, ge=1)
+    threshold: float | None = Field(default=None, gt=0, lt=1,
+                                    description="derive bands x rows from a Jaccard threshold instead")
+    scope: Literal["global", "crawl", "shard"] = "global"
+    survivor: Literal["smallest_doc_id", "longest", "oldest"] = "smallest_doc_id"
+    verify_threshold: float | None = Field(default=None, gt=0, le=1)
+
+
+class PiiConfig(Strict):
+    enabled: bool = True
+    mode: Literal["regex", "full"] = "regex"
+    entities: list[str] | None = None
+    score_threshold: float = Field(default=0.5, ge=0, le=1)
+    sample: float = Field(default=1.0, gt=0, le=1)
+
+
+class HarmConfig(Strict):
+    enabled: bool = True
+
+
+class TrackingConfig(Strict):
+    uri: str | None = None  # None: MLflow's default, sqlite:///mlflow.db in the working directory
+    experiment: str = "cc-sieve"
+
+
+class SparkConfig(Strict):
+    master: str | None = None
+    conf: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("master")
+    @classmethod
+    def known_master(cls, master: str | None) -> str | None:
+        if master is not None:
+            check_master(master)
+        return master
+
+
+class BenchmarkConfig(Strict):
+    name: str = "benchmark"
+    input: InputConfig
+    recipes: list[str] = Field(min_length=1)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    pii: PiiConfig = Field(default_factory=PiiConfig)
+    harm: HarmConfig = Field(default_factory=HarmConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    output: str = "build/benchmark"
+    report: bool = True
+
+
+def first_error_line(path: Path, error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    extra = f"; {len(error.errors()) - 1} more" if len(error.errors()) > 1 else ""
+    return f"{path}: {key}: {first['msg']}{extra}"
+
+
+def load_benchmark_config(path: str | Path | None = None) -> BenchmarkConfig:
+    path = Path(path) if path else DEFAULT_PRESET
+    if not path.is_file() and (BENCHMARK_DIR / f"{path}.yaml").is_file():
+        path = BENCHMARK_DIR / f"{path}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"--config {path}: no such file (presets: "
+                          f"{', '.join(p.stem for p in sorted(BENCHMARK_DIR.glob('*.yaml')))})")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML: {str(error).splitlines()[0]}") from error
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of settings at the top level")
+    try:
+        return BenchmarkConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(first_error_line(path, error)) from None
+
+
+def check_tracking_uri(uri: str | None, source: str = "tracking.uri") -> None:
+    """Fail before Spark starts when the MLflow store cannot be reached or created."""
+    if uri is None:
+        return
+    parsed = urllib.parse.urlparse(uri)
+    if parsed.scheme in {"http", "https"}:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+        try:
+            with socket.create_connection((parsed.hostname, port), timeout=3):
+                return
+        except OSError as error:
+            raise ConfigError(f"{source} {redact_uri(uri)}: MLflow server unreachable "
+                              f"({type(error).__name__}); start it with `make mlflow-ui` or fix the URI") from None
+    elif parsed.scheme.startswith("sqlite"):
+        folder = Path(uri.split(":///", 1)[-1]).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise ConfigError(f"{source} {uri}: folder {folder} does not exist")
+    elif parsed.scheme in {"", "file"}:
+        return
+    else:
+        raise ConfigError(f"{source} {redact_uri(uri)}: unsupported scheme {parsed.scheme!r} "
+                          "(use sqlite:///path.db, http://host:port or a folder)")
+
+
+def redact_uri(uri: str) -> str:
+    """A URI safe to print or log: no user:password part, no query string (signed URLs carry keys)."""
+    parsed = urllib.parse.urlsplit(uri)
+    host = parsed.hostname or ""
+    if parsed.port:
+        host = f"{host}:{parsed.port}"
+    return urllib.parse.urlunsplit((parsed.scheme, host, parsed.path, "", ""))
