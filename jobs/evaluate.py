@@ -46,7 +46,7 @@ def with_decisions(annotations, plan: RecipePlan, measures: MeasureColumns):
 
     rule_flags = {rule: F.coalesce(F.expr(sql), F.lit(False)) for rule, sql in plan.predicates.items()}
     df = annotations
-    for index, (rule, flag) in enumerate(rule_flags.items()):
+    for index, flag in enumerate(rule_flags.values()):
         df = df.withColumn(f"_rule_{index}", flag)
     rule_columns = [F.col(f"_rule_{i}") for i in range(len(rule_flags))]
     removed_by_rules = F.greatest(*rule_columns, F.lit(False)) if rule_columns else F.lit(False)

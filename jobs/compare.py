@@ -1,0 +1,216 @@
+"""Evaluate every recipe over the annotated table and log the comparison to MLflow.
+
+Parent run: the benchmark (inputs, shards, failures, stage times, calibration, comparison
+table and plots). Child runs: one per recipe (params, metrics, recipe file, per-rule removal
+table, removals plot, redacted excerpts of removed documents).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jobs import plots
+from jobs.config import BenchmarkConfig, redact_uri
+from jobs.evaluate import MeasureColumns, RecipePlan, add_reductions, recipe_metrics, with_decisions
+from jobs.ingest import IngestSummary
+from jobs.tracking import (
+    TAG_BENCHMARK,
+    TAG_RECIPE,
+    TAG_ROLE,
+    code_version,
+    config_hash,
+    flatten,
+    log_metrics,
+    log_params,
+    write_json,
+)
+
+
+@dataclass
+class RecipeResult:
+    name: str
+    metrics: dict[str, float]
+    params: dict[str, str]
+    run_id: str | None = None
+    removal_table: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class BenchmarkResult:
+    parent_run_id: str | None
+    experiment: str
+    tracking_uri: str
+    output: str
+    recipes: list[RecipeResult]
+    stage_seconds: dict[str, float]
+    harm_detectors: list[str]
+    report_dir: str | None = None
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fieldnames = list(dict.fromkeys(k for row in rows for k in row))
+    with open(path, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fieldnames)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+SAMPLES_PER_RULE = 20
+EXCERPT_CHARS = 300
+BASELINE = "unfiltered"
+
+
+def plan_for(recipe, config: BenchmarkConfig) -> RecipePlan:
+    survivor_order = {"smallest_doc_id": "doc_id", "longest": "text_chars DESC, doc_id",
+                      "oldest": "fetch_date ASC NULLS LAST, doc_id"}[config.dedup.survivor]
+    dedup = recipe.dedup_placement() if config.dedup.enabled else "none"
+    return RecipePlan(name=recipe.name, predicates=recipe.removal_predicates(), dedup=dedup,
+                      survivor_order=survivor_order)
+
+
+def removal_table(metrics: dict[str, float], docs_in: float) -> list[dict]:
+    rules = sorted({k.split(".", 1)[1] for k in metrics if k.startswith(("removed_first.", "removed_any."))})
+    return [{"rule": rule,
+             "removed_first": int(metrics.get(f"removed_first.{rule}", 0)),
+             "removed_any": int(metrics.get(f"removed_any.{rule}", metrics.get(f"removed_first.{rule}", 0))),
+             "share_of_input_any": round(metrics.get(f"removed_any.{rule}",
+                                                     metrics.get(f"removed_first.{rule}", 0)) / docs_in, 6)
+             if docs_in else 0.0}
+            for rule in rules]
+
+
+def removed_samples(spark, table, documents, plan: RecipePlan, measures: MeasureColumns) -> list[dict]:
+    """At most SAMPLES_PER_RULE removed documents per first rule, as short excerpts with PII redacted."""
+    from filters.pii import redact_excerpt
+    from pyspark.sql import functions as F
+    from pyspark.sql.window import Window
+
+    decided, _ = with_decisions(table, plan, measures)
+    removed = decided.where("NOT _kept AND _first_rule IS NOT NULL")
+    ranked = removed.withColumn("_n", F.row_number().over(
+        Window.partitionBy("_first_rule").orderBy(F.xxhash64("doc_id"), "doc_id"))).where(f"_n <= {SAMPLES_PER_RULE}")
+    columns = ["doc_id", "url", "_first_rule"] + (["pii_spans"] if "pii_spans" in table.columns else [])
+    rows = ranked.select(*columns).join(documents.select("doc_id", "text"), "doc_id").collect()
+    samples = []
+    for row in sorted(rows, key=lambda r: (r["_first_rule"], r["doc_id"])):
+        spans = row["pii_spans"] if "pii_spans" in row else None
+        samples.append({"rule": row["_first_rule"], "doc_id": row["doc_id"],
+                        "excerpt": redact_excerpt(row["text"] or "", spans, EXCERPT_CHARS)})
+    return samples
+
+
+def log_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str], ingest: IngestSummary, documents,
+                  table, measures: MeasureColumns, specs, stage_seconds: dict[str, float],
+                  out: Path) -> BenchmarkResult:
+    import mlflow
+
+    if config.tracking.uri:
+        mlflow.set_tracking_uri(config.tracking.uri)
+    mlflow.set_experiment(config.tracking.experiment)
+    artifacts = out / "artifacts"
+    started = time.perf_counter()
+    baseline = recipe_metrics(table, RecipePlan(BASELINE, {}), measures)
+    results: list[RecipeResult] = []
+    for recipe in recipes:
+        plan = plan_for(recipe, config)
+        metrics = add_reductions(recipe_metrics(table, plan, measures), baseline)
+        results.append(RecipeResult(recipe.name, metrics, flatten(recipe.as_params()),
+                                    removal_table=removal_table(metrics, metrics["docs_in"])))
+    stage_seconds["evaluate"] = time.perf_counter() - started
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    config_dump = config.model_dump()
+    config_dump["input"]["specs"] = [redact_uri(spec) for spec in config.input.specs]
+    with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags={TAG_ROLE: "benchmark"}) as parent:
+        log_params({
+            **flatten(config_dump, "config"),
+            "input.shards": str(ingest.shards),
+            "input.crawl_ids": ",".join(ingest.crawl_ids) or "unknown",
+            "spark.master": spark.sparkContext.master,
+            "spark.default_parallelism": str(spark.sparkContext.defaultParallelism),
+            "code_version": code_version(),
+            "config_hash": config_hash(config_dump),
+            "annotators": ",".join(s.target.rsplit(":", 1)[-1] for s in specs),
+        })
+        log_input_manifest(out)
+        docs = float(ingest.documents)
+        log_metrics({
+            "shards_total": ingest.shards, "shards_failed": ingest.shards_failed, "records": ingest.records,
+            "records_skipped": ingest.records_skipped, "failures": ingest.failures, "documents": docs,
+            "input_megabytes": ingest.bytes_read / 1e6,
+            **{f"seconds.{stage}": value for stage, value in stage_seconds.items()},
+            "throughput.ingest_docs_per_s": docs / stage_seconds["ingest"] if stage_seconds.get("ingest") else 0,
+            "throughput.ingest_mb_per_s": ingest.bytes_read / 1e6 / stage_seconds["ingest"]
+            if stage_seconds.get("ingest") else 0,
+            "throughput.annotate_docs_per_s": docs / stage_seconds["annotate"]
+            if stage_seconds.get("annotate") else 0,
+            **{f"unfiltered.{k}": v for k, v in baseline.items()},
+        })
+        parent_dir = artifacts / "benchmark"
+        write_csv(parent_dir / "shards.csv", shard_rows(out))
+        write_csv(parent_dir / "failures.csv", failure_rows(out) or [{"source_shard": "", "error_class": "none"}])
+        write_csv(parent_dir / "comparison.csv", [{"recipe": r.name, **r.metrics} for r in results])
+        write_json(parent_dir / "calibration.json", calibration_rows(config))
+        plots.harm_vs_retention(results, list(measures.harm_flags), parent_dir / "harm_vs_retention.png")
+        mlflow.log_artifacts(str(parent_dir))
+        for result, recipe in zip(results, recipes, strict=True):
+            with mlflow.start_run(run_name=result.name, nested=True,
+                                  tags={TAG_ROLE: "recipe", TAG_RECIPE: result.name,
+                                        TAG_BENCHMARK: parent.info.run_id}) as child:
+                result.run_id = child.info.run_id
+                log_params(result.params)
+                log_metrics(result.metrics)
+                recipe_dir = artifacts / "recipes" / result.name
+                write_csv(recipe_dir / "removals_by_rule.csv", result.removal_table
+                          or [{"rule": "none", "removed_first": 0, "removed_any": 0, "share_of_input_any": 0}])
+                plots.removals_by_rule(result.name, result.removal_table, recipe_dir / "removals_by_rule.png")
+                samples = removed_samples(spark, table, documents, plan_for(recipe, config), measures)
+                write_json(recipe_dir / "removed_samples.json", samples)
+                mlflow.log_artifacts(str(recipe_dir))
+                mlflow.log_artifact(str(recipe.path), artifact_path="recipe")
+        parent_id = parent.info.run_id
+    return BenchmarkResult(parent_run_id=parent_id, experiment=config.tracking.experiment,
+                           tracking_uri=mlflow.get_tracking_uri(), output=str(out), recipes=results,
+                           stage_seconds=stage_seconds, harm_detectors=list(measures.harm_flags))
+
+
+def log_input_manifest(out: Path) -> None:
+    """The shard list as an MLflow dataset (URIs redacted), so the UI shows what was read."""
+    import mlflow
+    import pandas as pd
+
+    rows = shard_rows(out)
+    frame = pd.DataFrame(rows)
+    dataset = mlflow.data.from_pandas(frame, source=str(out / "ingest" / "shards.parquet"), name="input-shards")
+    mlflow.log_input(dataset, context="input")
+
+
+def shard_rows(out: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    rows = []
+    for row in pq.read_table(out / "ingest" / "shards.parquet").to_pylist():
+        row["source_shard"] = redact_uri(row["source_shard"])
+        row["records_by_type"] = ";".join(f"{k}={v}" for k, v in sorted(dict(row["records_by_type"]).items()))
+        rows.append(row)
+    return rows
+
+
+def failure_rows(out: Path) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    return [{**row, "source_shard": redact_uri(row["source_shard"])}
+            for row in pq.read_table(out / "ingest" / "failures.parquet").to_pylist()]
+
+
+def calibration_rows(config: BenchmarkConfig) -> list[dict]:
+    if not config.harm.enabled:
+        return []
+    from filters.calibration import calibration_table
+
+    return calibration_table()
