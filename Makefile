@@ -14,7 +14,8 @@ export PYTHONHASHSEED := 0
 DEMO_INPUT ?= data/commoncrawl
 DEMO_OUT ?= $(BUILD)/demo
 
-.PHONY: setup test-deps demo test test-unit lint bench package cluster-up cluster-down cluster-status submit mlflow-ui clean
+.PHONY: setup test-deps demo test test-unit lint bench package cluster-up cluster-down cluster-status submit \
+	mlflow-ui clean
 
 setup: $(VENV)/.installed
 
@@ -56,6 +57,20 @@ cluster-down: setup
 
 cluster-status: setup
 	$(VENV)/bin/cc-sieve cluster status
+
+# Code zip for --py-files and data zip for --archives (what spark-submit ships to executors).
+package: setup
+	$(PY) -c "from jobs.submit import package; print(*package(), sep='\n')"
+
+MASTER ?= spark://127.0.0.1:7077
+CONFIG ?= conf/benchmark/default.yaml
+submit: setup
+	$(VENV)/bin/cc-sieve submit --master $(MASTER) -- benchmark --config $(CONFIG)
+
+# The MLflow UI over the local store the benchmark writes (sqlite:///mlflow.db), on 127.0.0.1 only.
+mlflow-ui: setup
+	$(VENV)/bin/mlflow server --backend-store-uri sqlite:///mlflow.db --default-artifact-root ./mlruns \
+		--host 127.0.0.1 --port 5000
 
 clean:
 	rm -rf $(BUILD) spark-warehouse metastore_db derby.log

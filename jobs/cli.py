@@ -14,6 +14,8 @@ COMMANDS = {
     "ingest": ("jobs.ingest", "read shards into a documents table (Parquet) and a failures table"),
     "demo": ("jobs.demo", "run on the bundled real Common Crawl sample and print a summary"),
     "bench": ("jobs.bench", "measure throughput beside the reference implementations"),
+    "benchmark": ("jobs.benchmark", "ingest, annotate once, dedup, evaluate every recipe, log to MLflow"),
+    "submit": ("jobs.submit", "spark-submit a job to a cluster, shipping code and data"),
     "cluster": ("jobs.cluster", "start, stop or describe a Spark standalone cluster on 127.0.0.1"),
 }
 
