@@ -36,6 +36,10 @@ def decode_html(payload: bytes, declared_charset: str | None = None) -> str:
     return bytes_to_str(payload, detect_encoding(payload, from_html_meta=True), errors="replace")
 
 
+class BinaryPayload(ValueError):
+    """The payload is labelled as HTML but holds binary data (an image, a PDF, an archive)."""
+
+
 def looks_binary(payload: bytes) -> bool:
     """A payload labelled text/html that is really an image, PDF or archive."""
     head = payload[:1024]
@@ -43,8 +47,10 @@ def looks_binary(payload: bytes) -> bool:
 
 
 def html_to_text(payload: bytes, declared_charset: str | None = None, main_content: bool = True) -> str:
-    if not payload or looks_binary(payload):
+    if not payload:
         return ""
+    if looks_binary(payload):
+        raise BinaryPayload(f"payload labelled HTML is binary (starts with {payload[:8]!r})")
     tree = HTMLTree.parse(decode_html(payload, declared_charset))
     return extract_plain_text(tree, preserve_formatting=True, main_content=main_content,
                               list_bullets=False, alt_texts=False, links=False).strip()

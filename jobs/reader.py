@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from filters.extract import html_to_text, is_html
+from filters.extract import BinaryPayload, html_to_text, is_html
 
 CRAWL_ID_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}(?!\d)")
 DOCUMENT_RECORD_TYPES = ("response", "conversion")
@@ -339,6 +339,9 @@ def read_warc(stream, report: ShardReport, engine: str, main_content: bool,
         if view.record_type == "response":
             try:
                 text = html_to_text(payload, view.http_charset, main_content=main_content)
+            except BinaryPayload as error:
+                report.fail("binary_payload", str(error), view.offset, fatal=False)
+                continue
             except Exception as error:  # a page that breaks the extractor is skipped, not fatal
                 report.fail("extract_error", f"{type(error).__name__}: {error}", view.offset, fatal=False)
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -39,8 +40,11 @@ def conf_file_for(master: str | None, conf_file: str | None) -> Path:
     return CONF_DIR / ("local.conf" if local else "cluster.conf")
 
 
+MASTER_PATTERN = re.compile(r"^(local(\[(\*|\d+)(,\d+)?\])?|yarn|spark://\S+|k8s://\S+|mesos://\S+)$")
+
+
 def check_master(master: str) -> None:
-    if not master.startswith(("local", "spark://", "yarn", "k8s://", "mesos://")):
+    if not MASTER_PATTERN.match(master):
         raise SparkConfError(f"--master {master}: unknown Spark master; use local[N], spark://host:port, "
                              "yarn or k8s://https://host:port")
 

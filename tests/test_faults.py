@@ -1,0 +1,150 @@
+"""Bad input: charsets, binary payloads, a 200 MB record, bad configuration. Nothing lost, every fault named."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from jobs.config import ConfigError, check_tracking_uri, load_benchmark_config
+from jobs.reader import ShardReport, read_shard
+from jobs.spark import SparkConfError, spark_settings
+from tests.test_reader import bytes_opener
+
+RUSSIAN = "Пожарная безопасность — наша главная задача. Мы работаем с 1998 года."
+
+
+def warc_with(pages: list[tuple[str, bytes, str]]) -> bytes:
+    """A gzip WARC with one response per (url, payload, content-type)."""
+    out = io.BytesIO()
+    writer = WARCWriter(out, gzip=True)
+    for url, payload, content_type in pages:
+        http = StatusAndHeaders("200 OK", [("Content-Type", content_type)], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload),
+                                                      http_headers=http))
+    return out.getvalue()
+
+
+def html(body: str) -> str:
+    return f"<html><head><title>t</title></head><body><p>{body}</p></body></html>"
+
+
+def read(data: bytes):
+    report = ShardReport("test.warc.gz")
+    return list(read_shard("test.warc.gz", bytes_opener(data), report)), report
+
+
+def test_wrong_missing_and_invalid_charsets_still_give_readable_text():
+    data = warc_with([
+        ("http://a.example/declared-wrong", html(RUSSIAN).encode("cp1251"), "text/html; charset=utf-8"),
+        ("http://b.example/undeclared", html(RUSSIAN).encode("cp1251"), "text/html"),
+        ("http://c.example/unknown-label", html("café crème").encode("utf-8"), "text/html; charset=no-such"),
+        ("http://d.example/invalid-utf8", html("ok ").encode() + b"\xff\xfe broken \xc3", "text/html; charset=utf-8"),
+    ])
+    documents, report = read(data)
+    texts = {d["url"]: d["text"] for d in documents}
+    assert texts["http://a.example/declared-wrong"] == RUSSIAN
+    assert texts["http://b.example/undeclared"] == RUSSIAN
+    assert texts["http://c.example/unknown-label"] == "café crème"
+    assert texts["http://d.example/invalid-utf8"].startswith("ok")
+    assert not report.failures
+
+
+def test_binary_payload_labelled_html_is_skipped_and_recorded_between_good_pages():
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+    data = warc_with([("http://a.example/", html("before").encode(), "text/html"),
+                      ("http://b.example/logo", png, "text/html"),
+                      ("http://c.example/", html("after").encode(), "text/html")])
+    documents, report = read(data)
+    assert [d["text"] for d in documents] == ["before", "after"]
+    [failure] = report.failures
+    assert (failure.error_class, failure.fatal) == ("binary_payload", False)
+    assert report.records_skipped == 1 and failure.record_offset > 0
+
+
+HUGE_RECORD = textwrap.dedent("""
+    import io, resource, sys
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+    from jobs.reader import ShardReport, read_shard
+    from jobs.sources import shard_opener
+
+    SIZE = 200 * 1024 * 1024
+    class Payload(io.RawIOBase):
+        def __init__(self):
+            self.left = SIZE
+            self.block = (b"<p>" + b"lorem ipsum dolor sit amet " * 40 + b"</p>\\n") * 64
+        def readable(self):
+            return True
+        def readinto(self, buffer):
+            n = min(len(buffer), self.left, len(self.block))
+            buffer[:n] = self.block[:n]
+            self.left -= n
+            return n
+    path = sys.argv[1]
+    with open(path, "wb") as out:
+        writer = WARCWriter(out, gzip=True)
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record("http://example.com/huge", "response",
+            payload=io.BufferedReader(Payload(), 1 << 20), length=SIZE, http_headers=headers))
+        writer.write_record(writer.create_warc_record("http://example.com/small", "response",
+            payload=io.BytesIO(b"<html><body><p>A small page after the huge one.</p></body></html>"),
+            http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")))
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = ShardReport(path)
+    documents = list(read_shard(path, shard_opener(path), report))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(len(documents), documents[0]["text"], report.failures[0].error_class, (peak - baseline) // 1024)
+""")
+
+
+@pytest.mark.integration
+def test_a_200_mb_record_is_streamed_and_skipped_within_the_memory_bound(tmp_path):
+    """Bound: a record body is read up to max_payload (32 MiB) and the rest streamed past; the
+    worker's peak memory grows by less than 3 x max_payload (96 MiB), whatever the record size."""
+    result = subprocess.run([sys.executable, "-c", HUGE_RECORD, str(tmp_path / "huge.warc.gz")],
+                            capture_output=True, text=True, check=True, timeout=300)
+    fields = result.stdout.strip().split(" ")
+    assert fields[0] == "1"
+    assert " ".join(fields[1:-2]) == "A small page after the huge one."
+    assert fields[-2] == "too_large"
+    assert int(fields[-1]) < 96, f"peak memory grew by {fields[-1]} MB"
+
+
+def test_benchmark_config_errors_name_the_file_and_key(tmp_path):
+    bad_type = tmp_path / "bad-type.yaml"
+    bad_type.write_text("input: {specs: [data/commoncrawl]}\nrecipes: [raw]\ndedup: {bands: many}\n")
+    with pytest.raises(ConfigError, match=r"bad-type.yaml: dedup.bands: Input should be a valid integer"):
+        load_benchmark_config(bad_type)
+    unknown_key = tmp_path / "unknown.yaml"
+    unknown_key.write_text("input: {specs: [x]}\nrecipes: [raw]\npii: {mode: regex, colour: blue}\n")
+    with pytest.raises(ConfigError, match=r"unknown.yaml: pii.colour: Extra inputs are not permitted"):
+        load_benchmark_config(unknown_key)
+    bad_mode = tmp_path / "mode.yaml"
+    bad_mode.write_text("input: {specs: [x]}\nrecipes: [raw]\npii: {mode: psychic}\n")
+    with pytest.raises(ConfigError, match=r"mode.yaml: pii.mode: Input should be 'regex' or 'full'"):
+        load_benchmark_config(bad_mode)
+    bad_master = tmp_path / "master.yaml"
+    bad_master.write_text("input: {specs: [x]}\nrecipes: [raw]\nspark: {master: 'mesa://nowhere'}\n")
+    with pytest.raises(ConfigError, match=r"master.yaml: spark.master: .*unknown Spark master"):
+        load_benchmark_config(bad_master)
+    with pytest.raises(ConfigError, match=r"--config nope.yaml: no such file"):
+        load_benchmark_config("nope.yaml")
+
+
+def test_unreachable_tracking_uri_and_unknown_master_fail_before_spark():
+    with pytest.raises(ConfigError, match=r"tracking.uri http://127.0.0.1:9/: MLflow server unreachable"):
+        check_tracking_uri("http://user:secret@127.0.0.1:9/")
+    with pytest.raises(SparkConfError, match="--master yarnn: unknown Spark master"):
+        spark_settings(master="yarnn")
+
+
+def test_default_preset_is_valid():
+    config = load_benchmark_config()
+    assert config.recipes == ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords"]
+    assert (config.dedup.bands, config.dedup.rows) == (14, 8)
