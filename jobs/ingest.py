@@ -146,6 +146,13 @@ def completed_reports(output: Path, uris: list[str]) -> dict[str, dict]:
     return reports
 
 
+def remove_partial_files(output: Path, uris: list[str]) -> None:
+    """Temporary files a killed run left for shards about to be read again."""
+    for uri in uris:
+        for partial in (output / "documents").glob(f".{shard_key(uri)}.parquet.*.tmp"):
+            partial.unlink(missing_ok=True)
+
+
 def run_ingest(spark, uris: list[str], output: str, options: ReadOptions, resume: bool = True) -> IngestSummary:
     """Ingest every shard not already done in `output`; write shards.parquet and failures.parquet."""
     started = time.perf_counter()
@@ -153,6 +160,7 @@ def run_ingest(spark, uris: list[str], output: str, options: ReadOptions, resume
     out.mkdir(parents=True, exist_ok=True)
     done = completed_reports(out, uris) if resume else {}
     todo = [uri for uri in uris if uri not in done]
+    remove_partial_files(out, todo)
     fresh: list[dict] = []
     if todo:
         with Progress(spark, len(uris)) as progress:
