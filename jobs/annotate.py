@@ -16,9 +16,11 @@ import pyarrow as pa
 
 from filters.base import Annotator
 
-# Document columns carried into the annotations table (everything except the text).
+# Document columns carried into the annotations table (everything except the text). The
+# record's declared language is renamed, so a language-identification annotator owns `language`.
 CARRIED_COLUMNS = ["doc_id", "url", "host", "crawl_id", "fetch_date", "source_shard", "record_offset",
-                   "record_type", "content_type", "language", "content_bytes", "text_chars"]
+                   "record_type", "content_type", "content_bytes", "text_chars"]
+DECLARED_LANGUAGE = pa.field("declared_language", pa.string())
 WORDS_FIELD = pa.field("words", pa.int64())
 
 
@@ -65,7 +67,7 @@ def worker_annotators(specs: list[AnnotatorSpec]) -> list[Annotator]:
 
 
 def annotation_schema(document_schema: pa.Schema, annotators: list[Annotator]) -> pa.Schema:
-    fields = [document_schema.field(name) for name in CARRIED_COLUMNS] + [WORDS_FIELD]
+    fields = [document_schema.field(name) for name in CARRIED_COLUMNS] + [DECLARED_LANGUAGE, WORDS_FIELD]
     seen = {f.name for f in fields}
     for annotator in annotators:
         for f in annotator.schema():
@@ -84,6 +86,7 @@ def annotate_batch(batch: pa.RecordBatch, annotators: list[Annotator], schema: p
                    seconds: dict[str, float]) -> pa.RecordBatch:
     columns = batch.to_pydict()
     out: dict[str, list] = {name: columns[name] for name in CARRIED_COLUMNS}
+    out["declared_language"] = columns["language"]
     out["words"] = count_words(columns["text"])
     for annotator in annotators:
         started = time.perf_counter()

@@ -105,6 +105,53 @@ def removed_samples(spark, table, documents, plan: RecipePlan, measures: Measure
     return samples
 
 
+TOP_HOSTS = 15
+
+
+def language_column(table) -> str:
+    return "language" if "language" in table.columns else "declared_language"
+
+
+def sources_summary(table) -> dict:
+    """Where the documents came from: capture dates, top hosts, languages, crawls, record types."""
+    from pyspark.sql import functions as F
+
+    dates = table.agg(F.min("fetch_date").alias("first"), F.max("fetch_date").alias("last")).collect()[0]
+    language = language_column(table)
+
+    def counts(column: str, limit: int | None = None) -> list[dict]:
+        frame = table.groupBy(F.coalesce(F.col(column), F.lit("unknown")).alias("value")).count()
+        frame = frame.orderBy(F.desc("count"), "value")
+        rows = frame.limit(limit).collect() if limit else frame.collect()
+        return [{"value": r["value"], "documents": r["count"]} for r in rows]
+
+    return {"first_capture": str(dates["first"]) if dates["first"] else None,
+            "last_capture": str(dates["last"]) if dates["last"] else None,
+            "language_column": language, "languages": counts(language), "top_hosts": counts("host", TOP_HOSTS),
+            "crawls": counts("crawl_id"), "record_types": counts("record_type")}
+
+
+def collateral_breakdown(table, plan: RecipePlan, measures: MeasureColumns) -> dict:
+    """Removed documents that no harm detector flags, by language and by host: who loses text."""
+    from pyspark.sql import functions as F
+
+    decided, _ = with_decisions(table, plan, measures)
+    flagged = F.lit(False)
+    for column in measures.harm_flags.values():
+        flagged = flagged | F.coalesce(F.col(column), F.lit(False))
+    unflagged = decided.where(~F.col("_kept") & ~flagged)
+    language = language_column(table)
+
+    def breakdown(column: str) -> list[dict]:
+        totals = decided.groupBy(F.coalesce(F.col(column), F.lit("unknown")).alias("value")).count()
+        lost = unflagged.groupBy(F.coalesce(F.col(column), F.lit("unknown")).alias("value")).count()
+        rows = lost.join(totals.withColumnRenamed("count", "total"), "value").orderBy(F.desc("count"), "value")
+        return [{"value": r["value"], "removed_unflagged": r["count"], "documents": r["total"],
+                 "share_lost": r["count"] / r["total"]} for r in rows.limit(TOP_HOSTS).collect()]
+
+    return {"by_language": breakdown(language), "by_host": breakdown("host")}
+
+
 def log_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str], ingest: IngestSummary, documents,
                   table, measures: MeasureColumns, specs, stage_seconds: dict[str, float],
                   out: Path) -> BenchmarkResult:
@@ -156,6 +203,7 @@ def log_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str], inge
         write_csv(parent_dir / "failures.csv", failure_rows(out) or [{"source_shard": "", "error_class": "none"}])
         write_csv(parent_dir / "comparison.csv", [{"recipe": r.name, **r.metrics} for r in results])
         write_json(parent_dir / "calibration.json", calibration_rows(config))
+        write_json(parent_dir / "sources.json", sources_summary(table))
         plots.harm_vs_retention(results, list(measures.harm_flags), parent_dir / "harm_vs_retention.png")
         mlflow.log_artifacts(str(parent_dir))
         for result, recipe in zip(results, recipes, strict=True):
@@ -171,6 +219,8 @@ def log_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str], inge
                 plots.removals_by_rule(result.name, result.removal_table, recipe_dir / "removals_by_rule.png")
                 samples = removed_samples(spark, table, documents, plan_for(recipe, config), measures)
                 write_json(recipe_dir / "removed_samples.json", samples)
+                write_json(recipe_dir / "collateral.json", collateral_breakdown(table, plan_for(recipe, config),
+                                                                                measures))
                 mlflow.log_artifacts(str(recipe_dir))
                 mlflow.log_artifact(str(recipe.path), artifact_path="recipe")
         parent_id = parent.info.run_id
