@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+from warcio.archiveiterator import ArchiveIterator as WarcioIterator
 
 from filters.resources import REPO_ROOT
 from jobs.reader import ShardReport, read_shard
@@ -74,8 +78,6 @@ def bench_read(path: Path) -> list[Measurement]:
         return count
 
     def fastwarc_parse_only() -> int:
-        from fastwarc.warc import ArchiveIterator, WarcRecordType
-
         with open(path, "rb") as stream:
             count = 0
             for record in ArchiveIterator(stream, record_types=WarcRecordType.response, parse_http=True):
@@ -84,11 +86,9 @@ def bench_read(path: Path) -> list[Measurement]:
         return count
 
     def warcio_iteration() -> int:
-        from warcio.archiveiterator import ArchiveIterator
-
         with open(path, "rb") as stream:
             count = 0
-            for record in ArchiveIterator(stream):
+            for record in WarcioIterator(stream):
                 if record.rec_type == "response":
                     record.content_stream().read()
                     count += 1
@@ -121,17 +121,43 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", default="build/bench", help="folder for inputs and results.json")
     parser.add_argument("--read-mb", type=float, default=100.0, help="size of the repeated real WARC")
     parser.add_argument("--quick", action="store_true", help="small sizes (runs inside make test)")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///mlflow.db here)")
     args = parser.parse_args(argv)
     out = Path(args.output)
     read_mb = 5.0 if args.quick else args.read_mb
     warc = repeated_warc(out / "inputs" / f"repeated-{int(read_mb)}mb.warc.gz", read_mb)
     measurements = bench_read(warc)
     print(ratio_table(measurements))
-    results = {"machine": {"python": platform.python_version(), "platform": platform.platform()},
-               "measurements": [m.as_dict() for m in measurements]}
-    (out / "results.json").write_text(json.dumps(results, indent=2))
-    print(f"results: {out / 'results.json'}")
+    results = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
+                           "cpus": os.cpu_count()},
+               "quick": args.quick, "measurements": [m.as_dict() for m in measurements]}
+    results_path = out / "results.json"
+    results_path.write_text(json.dumps(results, indent=2))
+    log_to_mlflow(measurements, results_path, args.tracking_uri, args.quick)
+    print(f"results: {results_path}")
     return 0
+
+
+def log_to_mlflow(measurements: list[Measurement], results_path: Path, tracking_uri: str | None,
+                  quick: bool) -> None:
+    """One run in the `bench` experiment: docs/s, MB/s and ratios per stage and implementation."""
+    import mlflow
+
+    from jobs.tracking import code_version, log_metrics, metric_name
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_experiment("bench")
+    with mlflow.start_run(run_name="bench-quick" if quick else "bench"):
+        mlflow.log_params({"code_version": code_version(), "quick": str(quick), "cpus": str(os.cpu_count())})
+        metrics = {}
+        for m in measurements:
+            key = metric_name(f"{m.stage}.{m.implementation}")
+            metrics[f"{key}.docs_per_s"] = m.docs_per_second
+            metrics[f"{key}.mb_per_s"] = m.mb_per_second
+            metrics[f"{key}.seconds"] = m.seconds
+        log_metrics(metrics)
+        mlflow.log_artifact(str(results_path))
 
 
 if __name__ == "__main__":
