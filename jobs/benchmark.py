@@ -83,8 +83,14 @@ def run_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str]) -> B
     documents = spark.read.parquet(str(out / "ingest" / "documents"))
     annotations, measures, specs = annotate_stage(spark, documents, config, recipes, out, stage_seconds)
     table = dedup_stage(spark, annotations, config, measures, out, stage_seconds)
-    return log_benchmark(spark, config, recipes, uris, ingest, documents, table, measures, specs,
-                         stage_seconds, out)
+    result = log_benchmark(spark, config, recipes, uris, ingest, documents, table, measures, specs,
+                           stage_seconds, out)
+    if config.report:
+        from jobs.report import write_report
+
+        index = write_report(result.parent_run_id, out / "report", config.tracking.uri)
+        result.report_dir = str(index.parent)
+    return result
 
 
 def comparison_table(result: BenchmarkResult) -> str:

@@ -15,6 +15,7 @@ COMMANDS = {
     "demo": ("jobs.demo", "run on the bundled real Common Crawl sample and print a summary"),
     "bench": ("jobs.bench", "measure throughput beside the reference implementations"),
     "benchmark": ("jobs.benchmark", "ingest, annotate once, dedup, evaluate every recipe, log to MLflow"),
+    "report": ("jobs.report", "render the transparency report (data card) of a benchmark or recipe run"),
     "submit": ("jobs.submit", "spark-submit a job to a cluster, shipping code and data"),
     "cluster": ("jobs.cluster", "start, stop or describe a Spark standalone cluster on 127.0.0.1"),
 }
