@@ -24,7 +24,7 @@ class S3Options:
     region: str | None = None
     profile: str | None = None
     unsigned: bool = False
-    max_attempts: int = 8
+    max_attempts: int = 8  # every request, the first included
     connect_timeout: float = 10.0
     read_timeout: float = 60.0
 
@@ -49,7 +49,7 @@ def s3_client(options: S3Options):
     """One client per options per process: clients are thread-safe and costly to build."""
     session = boto3.session.Session(profile_name=options.profile) if options.profile else boto3.session.Session()
     config = Config(
-        retries={"mode": "adaptive", "max_attempts": options.max_attempts},
+        retries={"mode": "adaptive", "total_max_attempts": options.max_attempts},
         connect_timeout=options.connect_timeout,
         read_timeout=options.read_timeout,
         signature_version=botocore.UNSIGNED if options.unsigned else None,

@@ -118,3 +118,35 @@ def test_wrong_credentials_are_access_denied_and_never_printed(bucket, monkeypat
     assert "wrong-secret-value-xyz" not in report.failures[0].message
     captured = capsys.readouterr()
     assert "wrong-secret-value-xyz" not in captured.out + captured.err
+
+
+def test_slowdown_is_retried_with_backoff_then_the_shard_reads_in_full(bucket, s3_server):
+    key = LAYOUT[WHIRLWIND_WARC]
+    with FaultProxy(s3_server.port) as proxy:
+        proxy.rules.append(FaultRule(path_part=key, action="slowdown", times=2))
+        via_proxy = S3Options(endpoint_url=proxy.endpoint, region="us-east-1", max_attempts=4)
+        documents, report = read_all(f"s3://{BUCKET}/{key}", via_proxy)
+        gets = [r for r in proxy.requests if r[0] == "GET" and key in r[1]]
+    assert len(documents) == 1 and not report.failures
+    assert len(gets) >= 3  # two 503 answers, then the read (and the tail check)
+
+
+def test_slowdown_that_never_stops_is_recorded_after_the_retry_limit(bucket, s3_server):
+    key = LAYOUT[WHIRLWIND_WET]
+    with FaultProxy(s3_server.port) as proxy:
+        proxy.rules.append(FaultRule(path_part=key, action="slowdown", times=100))
+        via_proxy = S3Options(endpoint_url=proxy.endpoint, region="us-east-1", max_attempts=3)
+        documents, report = read_all(f"s3://{BUCKET}/{key}", via_proxy)
+        gets = [r for r in proxy.requests if r[0] == "GET" and key in r[1]]
+    assert documents == []
+    assert [(f.error_class, f.fatal) for f in report.failures] == [("s3_unavailable", True)]
+    assert len(gets) == 3
+
+
+def test_connection_reset_is_retried(bucket, s3_server):
+    key = LAYOUT[WHIRLWIND_WET]
+    with FaultProxy(s3_server.port) as proxy:
+        proxy.rules.append(FaultRule(path_part=key, action="reset", times=1))
+        via_proxy = S3Options(endpoint_url=proxy.endpoint, region="us-east-1", max_attempts=3)
+        documents, report = read_all(f"s3://{BUCKET}/{key}", via_proxy)
+    assert len(documents) == 1 and not report.failures
