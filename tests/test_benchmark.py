@@ -231,3 +231,10 @@ def test_report_opens_in_headless_chromium_and_is_screenshotted(benchmark_run):
     assert screenshot.is_file() and screenshot.stat().st_size > 20_000
     errors = [line for line in result.stderr.splitlines() if "Uncaught" in line or "Failed to load" in line]
     assert not errors, errors
+
+
+def test_credentials_never_reach_params_metrics_tags_or_artifacts(benchmark_run):
+    from tests.s3server import ACCESS_KEY, SECRET_KEY
+
+    for where, text in every_logged_text(benchmark_run):
+        assert SECRET_KEY not in text and ACCESS_KEY not in text, where

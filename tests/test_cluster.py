@@ -17,7 +17,7 @@ import pytest
 
 from jobs.cluster import ClusterLayout, down, up, worker_pids
 from tests.conftest import CC_SAMPLES
-from tests.s3server import free_port
+from tests.s3server import ACCESS_KEY, SECRET_KEY, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -73,6 +73,7 @@ def test_submitted_benchmark_gives_the_same_annotations_and_metrics_as_local(clu
                             text=True, timeout=900, env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
     assert result.returncode == 0, result.stderr[-3000:]
     assert "--py-files" in result.stdout and "--archives" in result.stdout
+    assert SECRET_KEY not in result.stdout + result.stderr and ACCESS_KEY not in result.stdout + result.stderr
     assert annotations_hash(tmp_path) == annotations_hash(local_run)
     assert recipe_metrics(tmp_path) == recipe_metrics(local_run)
 
