@@ -152,6 +152,71 @@ def collateral_breakdown(table, plan: RecipePlan, measures: MeasureColumns) -> d
     return {"by_language": breakdown(language), "by_host": breakdown("host")}
 
 
+TRUTH_FILE = "truth.jsonl"
+
+
+def find_truth(specs: list[str], explicit: str | None) -> list[Path]:
+    """Planted truth written by `cc-sieve make-shards`: beside a folder or manifest input, or named."""
+    if explicit:
+        return [Path(explicit)]
+    found = []
+    for spec in specs:
+        path = Path(spec)
+        folder = path if path.is_dir() else path.parent
+        if (folder / TRUTH_FILE).is_file():
+            found.append(folder / TRUTH_FILE)
+    return sorted(set(found))
+
+
+def load_truth(spark, paths: list[Path]):
+    """One row per planted document: doc_id and which truths were planted in it (no PII strings)."""
+    import json
+
+    rows = []
+    for path in paths:
+        with open(path) as handle:
+            for line in handle:
+                item = json.loads(line)
+                rows.append((item["doc_id"], item.get("near_dup_of"), item.get("exact_dup_of"),
+                             bool(item.get("pii")), bool(item.get("toxic")), bool(item.get("blocklisted"))))
+    schema = ("doc_id string, near_dup_of string, exact_dup_of string, planted_pii boolean, "
+              "planted_toxic boolean, planted_blocklisted boolean")
+    return spark.createDataFrame(rows, schema)
+
+
+def truth_metrics(table, truth, plan: RecipePlan, measures: MeasureColumns) -> dict[str, float]:
+    """Share of each planted truth that the recipe keeps: a duplicate remains when the copy and the
+    document it copies are both kept; PII, toxic and blocklisted documents remain when kept."""
+    from pyspark.sql import functions as F
+
+    decided, _ = with_decisions(table, plan, measures)
+    kept = decided.select("doc_id", "_kept")
+    joined = truth.join(kept, "doc_id")
+    for column in ("near_dup_of", "exact_dup_of"):
+        source = kept.select(F.col("doc_id").alias(column), F.col("_kept").alias(f"_{column}_kept"))
+        joined = joined.join(source, column, "left")
+    aggregations = {
+        "near_dup": (F.col("near_dup_of").isNotNull(), F.col("_kept") & F.col("_near_dup_of_kept")),
+        "exact_dup": (F.col("exact_dup_of").isNotNull(), F.col("_kept") & F.col("_exact_dup_of_kept")),
+        "pii_docs": (F.col("planted_pii"), F.col("_kept")),
+        "toxic_docs": (F.col("planted_toxic"), F.col("_kept")),
+        "blocklisted_docs": (F.col("planted_blocklisted"), F.col("_kept")),
+    }
+    expressions = []
+    for name, (planted, remains) in aggregations.items():
+        expressions.append(F.sum(F.when(planted, 1).otherwise(0)).alias(f"{name}_planted"))
+        expressions.append(F.sum(F.when(planted & F.coalesce(remains, F.lit(False)), 1).otherwise(0))
+                           .alias(f"{name}_remaining"))
+    row = joined.agg(*expressions).collect()[0]
+    metrics = {}
+    for name in aggregations:
+        planted = float(row[f"{name}_planted"] or 0)
+        metrics[f"truth.{name}_planted"] = planted
+        if planted:
+            metrics[f"truth.{name}_remaining_share"] = float(row[f"{name}_remaining"] or 0) / planted
+    return metrics
+
+
 def log_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str], ingest: IngestSummary, documents,
                   table, measures: MeasureColumns, specs, stage_seconds: dict[str, float],
                   out: Path) -> BenchmarkResult:
@@ -164,9 +229,13 @@ def log_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str], inge
     started = time.perf_counter()
     baseline = recipe_metrics(table, RecipePlan(BASELINE, {}), measures)
     results: list[RecipeResult] = []
+    truth_paths = find_truth(config.input.specs, config.input.truth)
+    truth = load_truth(spark, truth_paths).cache() if truth_paths else None
     for recipe in recipes:
         plan = plan_for(recipe, config)
         metrics = add_reductions(recipe_metrics(table, plan, measures), baseline)
+        if truth is not None:
+            metrics.update(truth_metrics(table, truth, plan, measures))
         results.append(RecipeResult(recipe.name, metrics, flatten(recipe.as_params()),
                                     removal_table=removal_table(metrics, metrics["docs_in"])))
     stage_seconds["evaluate"] = time.perf_counter() - started

@@ -37,6 +37,7 @@ class InputConfig(Strict):
     sample: float | None = Field(default=None, gt=0, le=1)
     seed: int = 0
     engine: Literal["fastwarc", "warcio"] = "fastwarc"
+    truth: str | None = None  # planted truth (truth.jsonl); found beside the input when not named
 
 
 class DedupConfig(Strict):
