@@ -1,0 +1,71 @@
+"""Offline language identification with a probability: py3langid 0.4.0 (its model ships in the wheel).
+
+FineWeb keeps English documents whose fastText lid.176 score is at least 0.65; that threshold
+reads a probability. py3langid's raw output is an unnormalised naive-Bayes log score, so the
+identifier is built with `norm_probs=True`: a softmax over its 140 languages with the temperature
+sqrt(text bytes) that py3langid 0.4 uses to keep probabilities comparable across text lengths.
+The numbers are a different model's and not fastText's, so the same 0.65 does not remove exactly
+the documents FineWeb removed (filters/rules.py says so next to the rule).
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from filters.base import Batch
+
+_BATCH_LANGUAGES = "_languages"
+
+
+class LanguageIdentifier:
+    """py3langid with normalised probabilities, one per Python process (`shared()`)."""
+
+    _shared: LanguageIdentifier | None = None
+
+    def __init__(self, max_chars: int | None = 20_000):
+        from py3langid.langid import MODEL_FILE
+        from py3langid.langid import LanguageIdentifier as Py3LangId
+
+        self.model = Py3LangId.from_model_file(MODEL_FILE, norm_probs=True)
+        self.max_chars = max_chars
+
+    @classmethod
+    def shared(cls) -> LanguageIdentifier:
+        if cls._shared is None:
+            cls._shared = cls()
+        return cls._shared
+
+    def classify(self, text: str | None) -> tuple[str | None, float | None]:
+        """(ISO 639-1 code, probability), or (None, None) for a text with nothing but whitespace.
+        Only the first `max_chars` characters are read (py3langid walks the bytes in Python)."""
+        if not text or text.isspace():
+            return None, None
+        language, probability = self.model.classify(text[: self.max_chars] if self.max_chars else text)
+        return language, probability
+
+    def classify_batch(self, batch: Batch) -> list[tuple[str | None, float | None]]:
+        """`classify` for every text of an annotate batch, once per batch (kept in the batch, tied to
+        that list of texts), so LanguageId and BadWords(language="detected") share the work."""
+        texts = batch["text"]
+        cached = batch.get(_BATCH_LANGUAGES)
+        if cached is None or cached[0] is not texts:
+            cached = (texts, [self.classify(text) for text in texts])
+            batch[_BATCH_LANGUAGES] = cached
+        return cached[1]
+
+
+class LanguageId:
+    """Columns `language` (ISO 639-1, e.g. "en") and `language_score` (its probability, 0..1)."""
+
+    name = "language_id"
+
+    def __init__(self):
+        self.identifier = LanguageIdentifier.shared()
+
+    def schema(self) -> list[pa.Field]:
+        return [pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
+
+    def annotate(self, batch: Batch) -> dict[str, list]:
+        results = self.identifier.classify_batch(batch)
+        return {"language": [language for language, _ in results],
+                "language_score": [score for _, score in results]}

@@ -1,0 +1,146 @@
+"""Throughput of the quality + URL + lexicon annotators beside datatrove's filters, in the same run.
+
+`bench_quality(docs)` times, on the same documents and one core: cc-sieve's GopherQuality,
+GopherRepetition, C4Quality, FineWebQuality, UrlBlocklist (UT1 adult), UrlBannedWords and
+BadWords, then datatrove 0.10.1's GopherQualityFilter, GopherRepetitionFilter, C4QualityFilter,
+FineWebQualityFilter and URLFilter. Loading (lists, spaCy rules) is timed apart from the documents.
+The work is not identical: datatrove stops at a document's first failing check, cc-sieve computes
+every signal of every document (it cannot know the thresholds); cc-sieve also matches bad words,
+which has no datatrove counterpart here (its C4BadWordsFilter downloads its lists). No Spark.
+
+    python -m jobs.bench_quality            # the 697 JSONL sample documents, a JSON summary
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import resource
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+from filters.resources import data_path
+
+SAMPLE_JSONL = "commoncrawl/CC-MAIN-2019-30/dolma-CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
+
+
+def read_documents(path: Path) -> list[dict]:
+    """Document rows of one local shard, as the ingest reads them."""
+    from jobs.reader import ShardReport, read_shard
+
+    report = ShardReport(str(path))
+
+    def open_at(offset: int):
+        handle = open(path, "rb")
+        handle.seek(offset)
+        return handle
+
+    documents = list(read_shard(str(path), open_at, report))
+    if report.failures:
+        raise RuntimeError(f"{path}: {report.failures[0].message}")
+    return documents
+
+
+def sample_documents() -> list[dict]:
+    """The 697 real Common Crawl documents of the bundled Dolma JSONL sample."""
+    return read_documents(data_path(SAMPLE_JSONL))
+
+
+def as_batch(docs: list[dict]) -> dict[str, list]:
+    return {key: [doc.get(key) for doc in docs] for key in ("doc_id", "text", "url", "language")}
+
+
+def timed(function: Callable[[], object]) -> tuple[object, float]:
+    started = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - started
+
+
+def rss_mb() -> float:
+    return psutil.Process().memory_info().rss / 1e6
+
+
+def bench_blocklist() -> dict:
+    """Load time and memory of the UT1 adult list (4.6 M domains) as a worker loads it."""
+    from filters.urls import Blocklist
+
+    gc.collect()
+    before, peak_before = rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    blocklist, seconds = timed(lambda: Blocklist.ut1("adult"))
+    gc.collect()
+    return {"domains": len(blocklist.domains), "urls": len(blocklist.urls), "load_seconds": seconds,
+            "rss_delta_mb": rss_mb() - before, "array_mb": blocklist.domains.hashes.nbytes / 1e6,
+            "peak_rss_growth_mb": max(0.0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3 - peak_before)}
+
+
+def bench_ours(docs: list[dict], batch_size: int = 256) -> dict:
+    from filters.language import LanguageId
+    from filters.lexicons import BadWords
+    from filters.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
+    from filters.text import tokenize
+    from filters.urls import UrlBannedWords, UrlBlocklist
+
+    tokenize("warm up")  # reads spaCy's English rules once (a worker does it at its first document)
+    annotators, load_seconds = timed(lambda: [
+        GopherQuality(), GopherRepetition(), C4Quality(variants=("datatrove",)), FineWebQuality(),
+        UrlBlocklist(categories=("adult",)), UrlBannedWords(), BadWords(language="en")])
+    per_annotator = {annotator.name: 0.0 for annotator in annotators}
+    started = time.perf_counter()
+    for start in range(0, len(docs), batch_size):
+        batch = as_batch(docs[start:start + batch_size])
+        for annotator in annotators:
+            _, seconds = timed(lambda annotator=annotator, batch=batch: annotator.annotate(batch))
+            per_annotator[annotator.name] += seconds
+    seconds = time.perf_counter() - started
+    language_id = LanguageId()
+    _, language_seconds = timed(lambda: [language_id.annotate(as_batch(docs[i:i + batch_size]))
+                                         for i in range(0, len(docs), batch_size)])
+    return {"seconds": seconds, "docs_per_second": len(docs) / seconds, "load_seconds": load_seconds,
+            "per_annotator_seconds": per_annotator,
+            "language_id_docs_per_second": len(docs) / language_seconds}
+
+
+def bench_datatrove(docs: list[dict]) -> dict:
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+        URLFilter,
+    )
+
+    from tldextract import TLDExtract
+
+    filters = [GopherQualityFilter(), GopherRepetitionFilter(), C4QualityFilter(), FineWebQualityFilter(),
+               URLFilter()]
+    filters[-1].tldextractor = TLDExtract(suffix_list_urls=())  # its bundled suffix list: no network
+    _, load_seconds = timed(lambda: filters[-1].download_data())  # extracts and reads the UT1 lists
+    per_filter = {type(f).__name__: 0.0 for f in filters}
+    started = time.perf_counter()
+    for doc in docs:
+        for reference in filters:
+            document = Document(text=doc["text"] or "", id=doc["doc_id"], metadata={"url": doc["url"]})
+            _, seconds = timed(lambda reference=reference, document=document: reference.filter(document))
+            per_filter[type(reference).__name__] += seconds
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "docs_per_second": len(docs) / seconds, "load_seconds": load_seconds,
+            "per_filter_seconds": per_filter}
+
+
+def bench_quality(docs: list[dict]) -> dict:
+    """docs/s of cc-sieve's quality + URL + lexicon annotators and of datatrove's filters on `docs`."""
+    blocklist = bench_blocklist()
+    ours = bench_ours(docs)
+    reference = bench_datatrove(docs)
+    return {"documents": len(docs), "megabytes": sum(len((d["text"] or "").encode()) for d in docs) / 1e6,
+            "ours": ours, "datatrove": reference,
+            "ratio_ours_over_datatrove": ours["docs_per_second"] / reference["docs_per_second"],
+            "blocklist": blocklist}
+
+
+if __name__ == "__main__":
+    print(json.dumps(bench_quality(sample_documents()), indent=2))
