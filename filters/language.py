@@ -13,8 +13,7 @@ from __future__ import annotations
 import pyarrow as pa
 
 from filters.base import Batch
-
-_BATCH_LANGUAGES = "_languages"
+from filters.text import per_batch
 
 
 class LanguageIdentifier:
@@ -44,14 +43,9 @@ class LanguageIdentifier:
         return language, probability
 
     def classify_batch(self, batch: Batch) -> list[tuple[str | None, float | None]]:
-        """`classify` for every text of an annotate batch, once per batch (kept in the batch, tied to
-        that list of texts), so LanguageId and BadWords(language="detected") share the work."""
-        texts = batch["text"]
-        cached = batch.get(_BATCH_LANGUAGES)
-        if cached is None or cached[0] is not texts:
-            cached = (texts, [self.classify(text) for text in texts])
-            batch[_BATCH_LANGUAGES] = cached
-        return cached[1]
+        """`classify` for every text of an annotate batch, once per batch (filters.text.per_batch),
+        so LanguageId and BadWords(language="detected") share the work."""
+        return per_batch(batch, "_languages", lambda texts: [self.classify(text) for text in texts])
 
 
 class LanguageId:

@@ -65,7 +65,8 @@ def trie_pattern(words: set[str]) -> str:
         branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
         if not branches:
             return ""
-        body = branches[0] if len(branches) == 1 and len(branches[0]) == 1 else "(?:" + "|".join(branches) + ")"
+        single = len(branches) == 1 and len(branches[0]) == 1
+        body = branches[0] if single else "(?:" + "|".join(branches) + ")"
         return body + "?" if ends else body
 
     return build(trie)

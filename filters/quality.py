@@ -23,6 +23,7 @@ from filters.text import (
     TERMINAL_PUNCTUATION,
     batch_tokens,
     count_sentences,
+    per_batch,
     tokenize,
     words_of,
 )
@@ -66,11 +67,12 @@ def gopher_quality_signals(text: str, tokens: list[str], stop_words: frozenset[s
 
 
 class GopherQuality:
-    """Gopher's quality signals. Stop words match case-sensitively, as datatrove does (the paper is silent)."""
+    """Gopher's quality signals. Stop words match case-sensitively, as in datatrove (the paper is silent)."""
 
     name = "gopher_quality"
 
-    def __init__(self, stop_words: Sequence[str] = GOPHER_STOP_WORDS, bullets: Sequence[str] = GOPHER_BULLETS):
+    def __init__(self, stop_words: Sequence[str] = GOPHER_STOP_WORDS,
+                 bullets: Sequence[str] = GOPHER_BULLETS):
         self.stop_words = frozenset(stop_words)
         self.bullets = tuple(bullets)
 
@@ -80,7 +82,8 @@ class GopherQuality:
                 pa.field("gopher_bullet_lines_ratio", pa.float64()),
                 pa.field("gopher_ellipsis_lines_ratio", pa.float64()),
                 pa.field("gopher_alpha_words_ratio", pa.float64()),
-                pa.field("gopher_alpha_tokens_ratio", pa.float64()), pa.field("gopher_stop_words", pa.int64())]
+                pa.field("gopher_alpha_tokens_ratio", pa.float64()),
+                pa.field("gopher_stop_words", pa.int64())]
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         rows = [gopher_quality_signals(text or "", tokens, self.stop_words, self.bullets)
@@ -208,7 +211,8 @@ def repetition_columns(top_ngrams: Sequence[int], dup_ngrams: Sequence[int]) -> 
 class GopherRepetition:
     name = "gopher_repetition"
 
-    def __init__(self, top_ngrams: Sequence[int] = GOPHER_TOP_NGRAMS, dup_ngrams: Sequence[int] = GOPHER_DUP_NGRAMS):
+    def __init__(self, top_ngrams: Sequence[int] = GOPHER_TOP_NGRAMS,
+                 dup_ngrams: Sequence[int] = GOPHER_DUP_NGRAMS):
         self.top_ngrams = tuple(top_ngrams)
         self.dup_ngrams = tuple(dup_ngrams)
 
@@ -264,7 +268,10 @@ class FineWebQuality:
         self.name = "fineweb_quality_after_c4" if after_c4 else "fineweb_quality"
 
     def schema(self) -> list[pa.Field]:
-        return [pa.field(self.prefix + name.removeprefix("fineweb_"), pa.float64()) for name in FINEWEB_COLUMNS]
+        return [pa.field(self.column(name), pa.float64()) for name in FINEWEB_COLUMNS]
+
+    def column(self, name: str) -> str:
+        return self.prefix + name.removeprefix("fineweb_")
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         if self.after_c4:
@@ -274,7 +281,7 @@ class FineWebQuality:
             texts, tokens = [text or "" for text in batch["text"]], batch_tokens(batch)
         rows = [fineweb_signals(text, text_tokens, self.short_line_chars)
                 for text, text_tokens in zip(texts, tokens, strict=True)]
-        return {self.prefix + name.removeprefix("fineweb_"): [row[name] for row in rows] for name in FINEWEB_COLUMNS}
+        return {self.column(name): [row[name] for row in rows] for name in FINEWEB_COLUMNS}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -306,8 +313,8 @@ C4_VARIANTS: dict[str, C4Params] = {
     "datatrove": C4Params(min_words_per_line=3, end_marks=(".", "?", "!", '"', "'"),
                           count_words_after_citations=False),
     # what FineWeb ran: datatrove's filter with filter_no_terminal_punct=False
-    "fineweb": C4Params(min_words_per_line=3, end_marks=(".", "?", "!", '"', "'"), filter_no_terminal_punct=False,
-                        count_words_after_citations=False),
+    "fineweb": C4Params(min_words_per_line=3, end_marks=(".", "?", "!", '"', "'"),
+                        filter_no_terminal_punct=False, count_words_after_citations=False),
 }
 
 
@@ -377,14 +384,10 @@ C4_SIGNALS = (("sentences", pa.int64()), ("lorem_ipsum", pa.bool_()), ("curly_br
 
 
 def batch_c4(batch: Batch, variant: str) -> list[tuple[str, C4Stats]]:
-    """`c4_clean` of every text of a batch in one variant, once per batch (kept in the batch, tied to
-    that list of texts) so that C4Quality and FineWebQuality(after_c4=True) share it."""
-    key, texts = f"_c4_{variant}", batch["text"]
-    cached = batch.get(key)
-    if cached is None or cached[0] is not texts:
-        cached = (texts, [c4_clean(text or "", C4_VARIANTS[variant]) for text in texts])
-        batch[key] = cached
-    return cached[1]
+    """`c4_clean` of every text of a batch in one variant, once per batch (filters.text.per_batch),
+    so that C4Quality and FineWebQuality(after_c4=True) share it."""
+    params = C4_VARIANTS[variant]
+    return per_batch(batch, f"_c4_{variant}", lambda texts: [c4_clean(text or "", params) for text in texts])
 
 
 class C4Quality:
@@ -408,7 +411,8 @@ class C4Quality:
         self.badwords = BadWordsMatcher.load(badwords_lexicon, badwords_language)
 
     def schema(self) -> list[pa.Field]:
-        return [pa.field(f"c4_{variant}_{name}", kind) for variant in self.variants for name, kind in C4_SIGNALS]
+        return [pa.field(f"c4_{variant}_{name}", kind)
+                for variant in self.variants for name, kind in C4_SIGNALS]
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         out: dict[str, list] = {}

@@ -63,17 +63,22 @@ def rss_mb() -> float:
     return psutil.Process().memory_info().rss / 1e6
 
 
+def peak_rss_mb() -> float:
+    """The process's highest RSS so far (Linux reports ru_maxrss in kB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+
+
 def bench_blocklist() -> dict:
     """Load time and memory of the UT1 adult list (4.6 M domains) as a worker loads it."""
     from filters.urls import Blocklist
 
     gc.collect()
-    before, peak_before = rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    before, peak_before = rss_mb(), peak_rss_mb()
     blocklist, seconds = timed(lambda: Blocklist.ut1("adult"))
     gc.collect()
     return {"domains": len(blocklist.domains), "urls": len(blocklist.urls), "load_seconds": seconds,
             "rss_delta_mb": rss_mb() - before, "array_mb": blocklist.domains.hashes.nbytes / 1e6,
-            "peak_rss_growth_mb": max(0.0, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3 - peak_before)}
+            "peak_rss_growth_mb": max(0.0, peak_rss_mb() - peak_before)}
 
 
 def bench_ours(docs: list[dict], batch_size: int = 256) -> dict:
@@ -112,7 +117,6 @@ def bench_datatrove(docs: list[dict]) -> dict:
         GopherRepetitionFilter,
         URLFilter,
     )
-
     from tldextract import TLDExtract
 
     filters = [GopherQualityFilter(), GopherRepetitionFilter(), C4QualityFilter(), FineWebQualityFilter(),

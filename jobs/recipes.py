@@ -45,8 +45,10 @@ from jobs.errors import UserError
 
 RECIPE_DIR = REPO_ROOT / "conf" / "recipes"
 DEDUP_PLACEMENTS = ("before", "after")
+THRESHOLD_KEYS = {"flag": set(), "range": {"min", "max"}, "language": {"min", "languages"}}
 OPTION_FOLDERS = {"lexicon": "lexicons/", "lists": ""}
-OPTION_FILES = {"lexicon": ("en",), "lists": ("banned_words.txt", "banned_subwords.txt", "soft_banned_words.txt")}
+OPTION_FILES = {"lexicon": ("en",),
+                "lists": ("banned_words.txt", "banned_subwords.txt", "soft_banned_words.txt")}
 
 
 class RecipeError(UserError):
@@ -84,11 +86,15 @@ class RuleEntry(BaseModel):
     def settings(self) -> dict[str, Any]:
         """The thresholds and options as applied (for MLflow params and the data card)."""
         rule = self.definition
+
+        def shown(value: float | None) -> float | int | None:
+            return int(value) if value is not None and rule.integer and float(value).is_integer() else value
+
         settings: dict[str, Any] = {}
         if rule.kind != "flag":
-            settings["min"] = self.bound("min")
+            settings["min"] = shown(self.bound("min"))
         if rule.kind == "range":
-            settings["max"] = self.bound("max")
+            settings["max"] = shown(self.bound("max"))
         if rule.kind == "language":
             settings["languages"] = list(self.allowed_languages())
         for name in rule.options:
@@ -119,8 +125,8 @@ class Recipe(BaseModel):
 
     def text_transform(self) -> str | None:
         """The C4 variant whose line cleaning this recipe applies to the text, if any."""
-        variants = {variant for entry in self.rules for variant in [c4_variant_of(entry.rule)] if variant}
-        return next(iter(variants)) if variants else None
+        variants = sorted(set(filter(None, map(c4_variant_of, self.rule_names()))))
+        return variants[0] if variants else None
 
     def kept_text_columns(self) -> tuple[str, str] | None:
         """(chars, words) columns of the text this recipe keeps when it cleans lines, else None."""
@@ -171,7 +177,8 @@ def removal_predicate(entry: RuleEntry) -> str:
         return f"coalesce({column}, {if_null})"
     conditions = []
     if rule.kind == "language":
-        conditions.append(f"{column} IN ({', '.join(sql_string(code) for code in entry.allowed_languages())})")
+        codes = ", ".join(sql_string(code) for code in entry.allowed_languages())
+        conditions.append(f"{column} IN ({codes})")
         column = f"`{rule.score_column}`"
     low, high = entry.bound("min"), entry.bound("max") if rule.kind == "range" else None
     if low is not None:
@@ -239,8 +246,8 @@ def load_recipes(paths_or_names: Iterable[str | Path]) -> list[Recipe]:
     seen: dict[str, Path | None] = {}
     for recipe in recipes:
         if recipe.name in seen:
-            raise RecipeError(f"{recipe.path}: name: recipe name {recipe.name!r} is also used by {seen[recipe.name]}; "
-                              "names must be unique (they name the MLflow runs)")
+            raise RecipeError(f"{recipe.path}: name: recipe name {recipe.name!r} is also used by "
+                              f"{seen[recipe.name]}; names must be unique (they name the MLflow runs)")
         seen[recipe.name] = recipe.path
     required_annotators(recipes)  # conflicting annotator settings across recipes fail here, before Spark
     return recipes
@@ -271,16 +278,18 @@ def check_recipe(recipe: Recipe, path: Path) -> None:
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise RecipeError(f"{where}.rule: unknown rule {entry.rule!r}{hint}; known: {', '.join(RULES)}")
         if entry.rule in seen:
-            raise RecipeError(f"{where}.rule: rule {entry.rule!r} is already listed at rules[{seen[entry.rule]}]")
+            raise RecipeError(f"{where}.rule: rule {entry.rule!r} is already listed at "
+                              f"rules[{seen[entry.rule]}]")
         seen[entry.rule] = index
         check_entry(entry, where)
-    variants = sorted({variant for name in recipe.rule_names() for variant in [c4_variant_of(name)] if variant})
+    variants = sorted(set(filter(None, map(c4_variant_of, recipe.rule_names()))))
     if len(variants) > 1:
-        raise RecipeError(f"{path}: rules: C4 rules of variants {', '.join(variants)} in one recipe; a recipe "
-                          "cleans its text one way: use the rules of one variant")
+        raise RecipeError(f"{path}: rules: C4 rules of variants {', '.join(variants)} in one recipe; a "
+                          "recipe cleans its text one way: use the rules of one variant")
     placement = recipe.dedup.get("placement")
     if placement is not None and placement not in DEDUP_PLACEMENTS:
-        raise RecipeError(f"{path}: dedup.placement: {placement!r} is not one of {', '.join(DEDUP_PLACEMENTS)}")
+        raise RecipeError(f"{path}: dedup.placement: {placement!r} is not one of "
+                          f"{', '.join(DEDUP_PLACEMENTS)}")
     if not isinstance(recipe.dedup.get("enabled", False), bool):
         raise RecipeError(f"{path}: dedup.enabled: must be true or false")
 
@@ -288,11 +297,12 @@ def check_recipe(recipe: Recipe, path: Path) -> None:
 def check_entry(entry: RuleEntry, where: str) -> None:
     rule = entry.definition
     written = entry.model_fields_set - {"rule"}
-    allowed = {"flag": set(), "range": {"min", "max"}, "language": {"min", "languages"}}[rule.kind] | set(rule.options)
+    allowed = THRESHOLD_KEYS[rule.kind] | set(rule.options)
     for key in sorted(written - allowed):
         takes = ", ".join(sorted(allowed)) or "nothing but its name"
         what = "a flag (removes when true)" if rule.kind == "flag" else f"a {rule.kind} rule"
-        raise RecipeError(f"{where}.{key}: rule {rule.name!r} is {what} and takes no {key!r}; it takes: {takes}")
+        raise RecipeError(f"{where}.{key}: rule {rule.name!r} is {what} and takes no {key!r}; "
+                          f"it takes: {takes}")
     for which in ("min", "max"):
         value = entry.bound(which) if which in allowed else None
         if value is None:
@@ -300,12 +310,14 @@ def check_entry(entry: RuleEntry, where: str) -> None:
         if not math.isfinite(value) or value < 0:
             raise RecipeError(f"{where}.{which}: {value} is impossible: {rule.column} is never negative")
         if rule.fraction and value > 1:
-            raise RecipeError(f"{where}.{which}: {value} is impossible: {rule.column} is a fraction in [0, 1]")
+            raise RecipeError(f"{where}.{which}: {value} is impossible: {rule.column} is a fraction "
+                              "in [0, 1]")
         if rule.integer and not float(value).is_integer():
             raise RecipeError(f"{where}.{which}: {value} must be a whole number: {rule.column} is a count")
     low, high = entry.bound("min"), entry.bound("max") if rule.kind == "range" else None
     if low is not None and high is not None and low > high:
-        raise RecipeError(f"{where}.min: min {low:g} is greater than max {high:g}: the rule would remove everything")
+        raise RecipeError(f"{where}.min: min {low:g} is greater than max {high:g}: the rule would "
+                          "remove everything")
     if rule.kind == "range" and low is None and high is None:
         raise RecipeError(f"{where}: rule {rule.name!r} has neither min nor max: it would remove nothing")
     if rule.kind == "language" and not entry.allowed_languages():

@@ -56,7 +56,8 @@ def test_shared_identifier_is_built_once(language_id):
 
 
 def test_batch_results_are_reused_by_the_same_batch(language_id):
-    batch = {"doc_id": [1], "text": ["Hello there, how are you doing today?"], "url": [None], "language": [None]}
+    batch = {"doc_id": [1], "text": ["Hello there, how are you doing today?"], "url": [None],
+             "language": [None]}
     first = LanguageIdentifier.shared().classify_batch(batch)
     assert LanguageIdentifier.shared().classify_batch(batch) is first
     batch["text"] = ["Bonjour, comment allez-vous aujourd'hui ?"]  # a new list of texts is classified again

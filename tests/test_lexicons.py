@@ -26,7 +26,7 @@ def tfds_regex(words: set[str], language: str) -> re.Pattern:
     alternatives = "|".join(re.escape(word) for word in words)
     if language in ("ja", "th", "zh"):
         return re.compile(alternatives)
-    return re.compile(r"(?:\W|^)({})(?:\W|$)".format(alternatives))
+    return re.compile(rf"(?:\W|^)({alternatives})(?:\W|$)")
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +110,7 @@ def test_annotator_with_detected_language():
 
 
 def test_annotator_with_declared_language():
-    out = annotate(BadWords(language="declared"), ["bollocks", "bollocks", "bollocks"], ["eng", "eng,fra", "xho"])
+    out = annotate(BadWords(language="declared"), ["bollocks"] * 3, ["eng", "eng,fra", "xho"])
     assert out["badwords_language"] == ["en", "en", None]
     assert out["badwords_match"] == [True, True, None]
 

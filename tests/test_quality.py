@@ -26,6 +26,12 @@ def removed(rule: str, row: dict, **thresholds) -> bool:
     return removes(RuleEntry(rule=rule, **thresholds), row)
 
 
+def check(rule: str, row: dict, value: float, is_removed: bool) -> None:
+    """The signal has `value` and the rule, at its default threshold, removes the row or not."""
+    assert row[rule] == pytest.approx(value)
+    assert removed(rule, row) is is_removed, (rule, row[rule])
+
+
 def word(index: int) -> str:
     """A distinct four-letter word per index ("kaaa", "kaab", ...), never a stop word."""
     letters = ""
@@ -108,10 +114,10 @@ def test_ellipsis_lines_ratio_on_threshold(gopher_quality):
 def test_alpha_words_ratio_counts_words_not_punctuation(gopher_quality):
     at = annotate(gopher_quality, words(80) + " " + words(20, "2019") + " ," * 30)
     past = annotate(gopher_quality, words(79) + " " + words(21, "2019"))
-    assert at["gopher_alpha_words_ratio"] == pytest.approx(0.8) and not removed("gopher_alpha_words_ratio", at)
-    assert past["gopher_alpha_words_ratio"] == pytest.approx(0.79) and removed("gopher_alpha_words_ratio", past)
+    check("gopher_alpha_words_ratio", at, 0.8, False)
+    check("gopher_alpha_words_ratio", past, 0.79, True)
     # datatrove's reading divides by all 130 tokens, the 30 commas included: 80 / 130 < 0.8
-    assert at["gopher_alpha_tokens_ratio"] == pytest.approx(80 / 130) and removed("gopher_alpha_tokens_ratio", at)
+    check("gopher_alpha_tokens_ratio", at, 80 / 130, True)
     tokens_at = annotate(gopher_quality, words(80) + " ," * 20)
     assert tokens_at["gopher_alpha_tokens_ratio"] == pytest.approx(0.8)
     assert not removed("gopher_alpha_tokens_ratio", tokens_at)
@@ -127,7 +133,8 @@ def test_stop_words_on_threshold(gopher_quality):
 def test_empty_text_fails_every_quality_rule(gopher_quality):
     row = annotate(gopher_quality, "")
     assert row["gopher_word_count"] == 0 and row["gopher_mean_word_length"] is None
-    for rule in ("gopher_word_count", "gopher_mean_word_length", "gopher_hash_ratio", "gopher_alpha_words_ratio"):
+    for rule in ("gopher_word_count", "gopher_mean_word_length", "gopher_hash_ratio",
+                 "gopher_alpha_words_ratio"):
         assert removed(rule, row), rule
 
 
@@ -138,12 +145,13 @@ def repetition():
     return GopherRepetition()
 
 
-@pytest.mark.parametrize(("rule", "separator"), [("gopher_dup_line_frac", "\n"), ("gopher_dup_para_frac", "\n\n")])
+@pytest.mark.parametrize(("rule", "separator"), [("gopher_dup_line_frac", "\n"),
+                                                 ("gopher_dup_para_frac", "\n\n")])
 def test_duplicate_fraction_on_threshold(repetition, rule, separator):
     at = separator.join(["the same text"] * 4 + [word(i) for i in range(6)])  # 3 repeats of 10
     past = separator.join(["the same text"] * 5 + [word(i) for i in range(5)])
-    assert annotate(repetition, at)[rule] == pytest.approx(0.3) and not removed(rule, annotate(repetition, at))
-    assert annotate(repetition, past)[rule] == pytest.approx(0.4) and removed(rule, annotate(repetition, past))
+    check(rule, annotate(repetition, at), 0.3, False)
+    check(rule, annotate(repetition, past), 0.4, True)
 
 
 @pytest.mark.parametrize(("rule", "separator"), [("gopher_dup_line_char_frac", "\n"),
@@ -225,13 +233,13 @@ def test_short_line_ratio_on_threshold(fineweb):
     short, long = "x" * 30, "a line that is longer than thirty characters"
     at = annotate(fineweb, "\n".join([short] * 67 + [long] * 33))
     past = annotate(fineweb, "\n".join([short] * 68 + [long] * 32))
-    assert at["fineweb_short_line_ratio"] == pytest.approx(0.67) and not removed("fineweb_short_line_ratio", at)
-    assert past["fineweb_short_line_ratio"] == pytest.approx(0.68) and removed("fineweb_short_line_ratio", past)
+    check("fineweb_short_line_ratio", at, 0.67, False)
+    check("fineweb_short_line_ratio", past, 0.68, True)
 
 
 def test_char_dup_ratio_on_threshold(fineweb):
     def text(repeated):
-        return f"{repeated}\n{repeated}\n" + filler(1000 - 2 * len(repeated))  # 1,000 characters besides newlines
+        return f"{repeated}\n{repeated}\n" + filler(1000 - 2 * len(repeated))  # 1,000 besides newlines
 
     at, past = annotate(fineweb, text("x" * 10)), annotate(fineweb, text("x" * 11))
     assert at["fineweb_char_dup_ratio"] == pytest.approx(0.01) and not removed("fineweb_char_dup_ratio", at)
@@ -278,7 +286,8 @@ def test_terminal_marks_per_variant():
                                       "and then it goes on and on...", "a line with no mark at all")
     assert kept_lines("\n".join([quoted, single, ellipsis, bare]), "tfds") == [quoted]
     assert kept_lines("\n".join([quoted, single, ellipsis, bare]), "datatrove") == [quoted, single]
-    assert kept_lines("\n".join([quoted, single, ellipsis, bare]), "fineweb") == [quoted, single, ellipsis, bare]
+    assert kept_lines("\n".join([quoted, single, ellipsis, bare]), "fineweb") == [
+        quoted, single, ellipsis, bare]
 
 
 def test_line_removals_and_citations():
