@@ -39,8 +39,9 @@ def gopher_quality_signals(text: str, tokens: list[str], stop_words: frozenset[s
                            bullets: tuple[str, ...] = GOPHER_BULLETS) -> dict:
     """Word count, mean word length, symbol ratios, bullet/ellipsis lines, alphabetic words, stop words.
 
-    "Words" are tokens holding a letter or digit (punctuation tokens are not words), as datatrove
-    counts them for length. Symbol ratios divide by all tokens, as datatrove does. The alphabetic
+    "Words" are tokens holding a letter or digit: punctuation and symbol tokens are not words
+    (datatrove counts symbols such as "•" or "€" as words). Symbol ratios divide by all tokens, as
+    datatrove does. The alphabetic
     ratio is taken over words, as published ("80% of words contain at least one alphabetic
     character"); datatrove divides by all tokens, punctuation included, and so removes far more:
     gopher_alpha_tokens_ratio is that number, for recipes that reproduce datatrove (FineWeb).
@@ -232,7 +233,7 @@ FINEWEB_SHORT_LINE_CHARS = 30
 
 
 def fineweb_signals(text: str, tokens: list[str], short_line_chars: int = FINEWEB_SHORT_LINE_CHARS) -> dict:
-    """Line-punctuation ratio, short-line ratio, duplicated-line characters, newlines per word.
+    """Line-punctuation ratio, short-line ratio, duplicated-line characters, newlines per token.
 
     Lines are the non-blank lines of text.split("\\n"), unstripped: a line ending in ". " does not
     end in punctuation (as in datatrove). Words for the newline ratio are all tokens.
@@ -258,8 +259,6 @@ class FineWebQuality:
     """FineWeb's four signals. With after_c4=True they are measured on the text left by C4's line
     cleaning in FineWeb's variant, as FineWeb's pipeline ran them (C4QualityFilter rewrites the
     text before FineWebQualityFilter sees it); those columns are named fineweb_c4_*."""
-
-    name = "fineweb_quality"
 
     def __init__(self, short_line_chars: int = FINEWEB_SHORT_LINE_CHARS, after_c4: bool = False):
         self.short_line_chars = short_line_chars

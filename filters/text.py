@@ -16,7 +16,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from functools import cache
-from itertools import chain, compress
+from itertools import chain, compress, pairwise
 from typing import Any
 
 # Characters that end a line for FineWeb: Unicode's Sentence_Terminal property, exactly the 159
@@ -84,6 +84,7 @@ class SpacyEnglishRules:
                     self.rejoin.setdefault(split[0], []).append((split, pieces))
         for candidates in self.rejoin.values():
             candidates.sort(key=lambda candidate: -len(candidate[0]))
+        self.rejoin_starts = {pattern[:2] for candidates in self.rejoin.values() for pattern, _ in candidates}
 
     def suffix(self, string: str) -> re.Match | None:
         if len(string) <= _SUFFIX_WINDOW:
@@ -149,6 +150,8 @@ class SpacyEnglishRules:
             return []
         if string in specials:
             return list(specials[string])
+        if string.isalnum():  # every infix rule needs a mark, every URL a "." or ":"
+            return [string]
         if self.url(string):
             return [string]
         tokens, start = [], 0
@@ -166,7 +169,7 @@ class SpacyEnglishRules:
         return tokens
 
     def finish(self, tokens: list[str], with_specials: bool) -> tuple[str, ...]:
-        if with_specials and len(tokens) > 1 and any(token in self.rejoin for token in tokens):
+        if with_specials and len(tokens) > 1 and not self.rejoin_starts.isdisjoint(pairwise(tokens)):
             tokens = self.rejoin_specials(tokens)
         return tuple(tokens)
 

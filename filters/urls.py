@@ -58,12 +58,20 @@ def hash_lines(chunks: Iterable[bytes]) -> Iterator[np.ndarray]:
         yield np.array([hash(carry)], dtype=np.int64)
 
 
+_PROBE = b"cc-sieve hash probe"
+
+
 class DomainSet:
-    """A set of domain names as a sorted array of their hashes (8 bytes per domain)."""
+    """A set of domain names as a sorted array of their hashes (8 bytes per domain).
+
+    The hashes are this process's (Python salts them per process), so a DomainSet is only valid
+    where it was built: `contains` refuses to answer in another process rather than miss silently.
+    """
 
     def __init__(self, hashes: np.ndarray):
         hashes.sort()  # in place; np.unique would build a hash table as large again
         self.hashes = hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))] if len(hashes) else hashes
+        self.probe = hash(_PROBE)
 
     @classmethod
     def from_chunks(cls, chunks: Iterable[bytes]) -> DomainSet:
@@ -74,6 +82,9 @@ class DomainSet:
 
     def contains(self, names: list[bytes]) -> np.ndarray:
         """Membership of each name (bytes, as the entries were read)."""
+        if self.probe != hash(_PROBE):
+            raise RuntimeError("this DomainSet was built in another process (its string hashes differ): "
+                               "build the blocklist where it is used (Blocklist.ut1 unpickles that way)")
         if not names or not len(self.hashes):
             return np.zeros(len(names), dtype=bool)
         keys = np.fromiter(map(hash, names), dtype=np.int64, count=len(names))
@@ -133,6 +144,10 @@ class Blocklist:
     category: str
     domains: DomainSet
     urls: frozenset[str]
+
+    def __reduce__(self):
+        """Pickled, a blocklist travels as its category and is read again where it lands."""
+        return Blocklist.ut1, (self.category,)
 
     @classmethod
     def ut1(cls, category: str) -> Blocklist:

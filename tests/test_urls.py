@@ -8,7 +8,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from filters.resources import data_path
+from filters.resources import REPO_ROOT, data_path
 from filters.urls import (
     Blocklist,
     DomainSet,
@@ -168,3 +168,24 @@ def test_missing_url_is_never_removed(url_words):
     assert row == {"url_banned_word": None, "url_soft_banned_words": None, "url_banned_subword": None}
     for rule in ("url_banned_word", "url_banned_subword", "url_soft_banned_words"):
         assert not removes(RuleEntry(rule=rule), row)
+
+
+def test_a_blocklist_sent_to_another_process_is_read_again_there():
+    import pickle
+    import subprocess
+    import sys
+
+    blocklist = Blocklist.ut1("gambling")
+    domain = first_line(data_path("blocklists/ut1/gambling/domains"))
+    script = ("import pickle, sys; blocklist = pickle.load(sys.stdin.buffer); "
+              f"print(blocklist.match_batch(['https://{domain}/']))")
+    result = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(blocklist),
+                            capture_output=True, check=True, env={"PYTHONHASHSEED": "123"}, cwd=REPO_ROOT)
+    assert result.stdout.decode().strip() == "['domain']"
+
+
+def test_hashes_from_another_process_are_refused():
+    domains = DomainSet(np.array([1, 2, 3], dtype=np.int64))
+    domains.probe += 1  # as if built under another hash seed
+    with pytest.raises(RuntimeError, match="built in another process"):
+        domains.contains([b"a.com"])
