@@ -24,6 +24,7 @@ from filters.text import (
     batch_tokens,
     count_sentences,
     per_batch,
+    spacy_rules,
     tokenize,
     words_of,
 )
@@ -76,6 +77,7 @@ class GopherQuality:
                  bullets: Sequence[str] = GOPHER_BULLETS):
         self.stop_words = frozenset(stop_words)
         self.bullets = tuple(bullets)
+        spacy_rules()  # loaded with the annotator, not inside the first batch
 
     def schema(self) -> list[pa.Field]:
         return [pa.field("gopher_word_count", pa.int64()), pa.field("gopher_mean_word_length", pa.float64()),
@@ -216,6 +218,7 @@ class GopherRepetition:
                  dup_ngrams: Sequence[int] = GOPHER_DUP_NGRAMS):
         self.top_ngrams = tuple(top_ngrams)
         self.dup_ngrams = tuple(dup_ngrams)
+        spacy_rules()
 
     def schema(self) -> list[pa.Field]:
         return [pa.field(name, pa.float64()) for name in repetition_columns(self.top_ngrams, self.dup_ngrams)]
@@ -263,6 +266,7 @@ class FineWebQuality:
     def __init__(self, short_line_chars: int = FINEWEB_SHORT_LINE_CHARS, after_c4: bool = False):
         self.short_line_chars = short_line_chars
         self.after_c4 = after_c4
+        spacy_rules()
         self.prefix = "fineweb_c4_" if after_c4 else "fineweb_"
         self.name = "fineweb_quality_after_c4" if after_c4 else "fineweb_quality"
 
@@ -408,6 +412,7 @@ class C4Quality:
             raise ValueError(f"unknown C4 variant(s) {unknown}; known: {sorted(C4_VARIANTS)}")
         self.variants = tuple(variants)
         self.badwords = BadWordsMatcher.load(badwords_lexicon, badwords_language)
+        spacy_rules()
 
     def schema(self) -> list[pa.Field]:
         return [pa.field(f"c4_{variant}_{name}", kind)

@@ -85,26 +85,33 @@ def bench_ours(docs: list[dict], batch_size: int = 256) -> dict:
     from filters.language import LanguageId
     from filters.lexicons import BadWords
     from filters.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
-    from filters.text import tokenize
     from filters.urls import UrlBannedWords, UrlBlocklist
 
-    tokenize("warm up")  # reads spaCy's English rules once (a worker does it at its first document)
+    # building them reads spaCy's English rules and the lists, as a worker does once
     annotators, load_seconds = timed(lambda: [
         GopherQuality(), GopherRepetition(), C4Quality(variants=("datatrove",)), FineWebQuality(),
         UrlBlocklist(categories=("adult",)), UrlBannedWords(), BadWords(language="en")])
     per_annotator = {annotator.name: 0.0 for annotator in annotators}
-    started = time.perf_counter()
-    for start in range(0, len(docs), batch_size):
-        batch = as_batch(docs[start:start + batch_size])
-        for annotator in annotators:
-            _, seconds = timed(lambda annotator=annotator, batch=batch: annotator.annotate(batch))
-            per_annotator[annotator.name] += seconds
-    seconds = time.perf_counter() - started
+
+    def one_pass() -> float:
+        started = time.perf_counter()
+        for start in range(0, len(docs), batch_size):
+            batch = as_batch(docs[start:start + batch_size])
+            for annotator in annotators:
+                _, seconds = timed(lambda annotator=annotator, batch=batch: annotator.annotate(batch))
+                per_annotator[annotator.name] += seconds
+        return time.perf_counter() - started
+
+    seconds = one_pass()
+    per_first_pass = dict(per_annotator)
+    # again, with every word chunk already tokenized: an upper bound for long runs over one language
+    second_pass = one_pass()
     language_id = LanguageId()
     _, language_seconds = timed(lambda: [language_id.annotate(as_batch(docs[i:i + batch_size]))
                                          for i in range(0, len(docs), batch_size)])
     return {"seconds": seconds, "docs_per_second": len(docs) / seconds, "load_seconds": load_seconds,
-            "per_annotator_seconds": per_annotator,
+            "per_annotator_seconds": per_first_pass,
+            "docs_per_second_second_pass": len(docs) / second_pass,
             "language_id_docs_per_second": len(docs) / language_seconds}
 
 
