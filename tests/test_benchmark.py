@@ -98,7 +98,9 @@ def test_notebook_runs_against_the_store(benchmark_run, tmp_path):
         f"import os\nos.environ['CC_SIEVE_TRACKING_URI'] = {benchmark_run['tracking_uri']!r}\n"
         "os.environ['CC_SIEVE_EXPERIMENT'] = 'cc-sieve-test'")
     notebook.cells.insert(0, env_cell)
-    NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    client = NotebookClient(notebook, timeout=300, kernel_name="python3",
+                            resources={"metadata": {"path": str(tmp_path)}})
+    client.execute()
     outputs = "\n".join(o.get("text", "") + json.dumps(o.get("data", {}).get("text/plain", ""))
                         for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs)
     assert "716 documents from 6 shards" in outputs
@@ -120,9 +122,10 @@ def test_mlflow_server_on_loopback_serves_the_runs_over_rest(benchmark_run):
                     break
             except OSError:
                 time.sleep(1)
+        experiment_id = children(benchmark_run)[0].info.experiment_id
         request = urllib.request.Request(f"{base}/api/2.0/mlflow/runs/search", method="POST",
                                          headers={"Content-Type": "application/json"},
-                                         data=json.dumps({"experiment_ids": [children(benchmark_run)[0].info.experiment_id],
+                                         data=json.dumps({"experiment_ids": [experiment_id],
                                                           "max_results": 100}).encode())
         with urllib.request.urlopen(request, timeout=30) as response:
             runs = json.load(response)["runs"]
