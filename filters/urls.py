@@ -146,8 +146,16 @@ class Blocklist:
     urls: frozenset[str]
 
     def __reduce__(self):
-        """Pickled, a blocklist travels as its category and is read again where it lands."""
-        return Blocklist.ut1, (self.category,)
+        """Pickled, a blocklist travels as its category and is read again where it lands (once per process)."""
+        return Blocklist.shared, (self.category,)
+
+    @classmethod
+    def shared(cls, category: str) -> Blocklist:
+        """This process's copy of a category, read on first use: the recipes' UrlBlocklist and the harm
+        detectors (filters/harm.py) in one worker share one 37 MB adult list instead of reading it twice."""
+        if category not in _SHARED_BLOCKLISTS:
+            _SHARED_BLOCKLISTS[category] = cls.ut1(category)
+        return _SHARED_BLOCKLISTS[category]
 
     @classmethod
     def ut1(cls, category: str) -> Blocklist:
@@ -188,6 +196,9 @@ class Blocklist:
         return kinds
 
 
+_SHARED_BLOCKLISTS: dict[str, Blocklist] = {}
+
+
 class UrlBlocklist:
     """UT1 matches per category c: url_ut1_c_match (bool) and url_ut1_c_kind (domain|subdomain|url).
     Lists load once per Python worker (the adult domains in about two seconds; see jobs/bench_quality)."""
@@ -196,7 +207,7 @@ class UrlBlocklist:
 
     def __init__(self, categories: Iterable[str] = ("adult",)):
         self.categories = tuple(categories)
-        self.blocklists = [Blocklist.ut1(category) for category in self.categories]
+        self.blocklists = [Blocklist.shared(category) for category in self.categories]
 
     def schema(self) -> list[pa.Field]:
         fields = []

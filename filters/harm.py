@@ -1,0 +1,176 @@
+"""Harm detectors: how much harmful content a corpus still holds, measured apart from the recipes' rules.
+
+A recipe removes documents with rules (filters/rules.py); these detectors only measure, with other
+lists and models where possible, so no recipe is graded only by its own rule:
+- ldnoobw: LDNOOBW at its newest commit (5faf2ba), the list of the document's detected language.
+  The `badwords_ldnoobw` rule uses the list at C4's commit 25e679f.
+- davidson_hate: the refined hate n-grams of Davidson et al. 2017 (an English lexicon). Each n-gram
+  carries `prophate`, the share of its tweets that annotators labelled hate speech.
+- profanity: alt-profanity-check, a linear model that scores profanity and toxicity, trained on
+  English tweets and Wikipedia comments. It reads each non-empty line of an English document.
+- url_<category>: UT1 categories (adult, mixed_adult, agressif, dating, gambling, phishing). url_adult
+  reads the same list as the url-blocklist recipe's rule, so it only reports that rule's own target.
+- pii_density: PII entities per 1,000 words, from the PII annotator's counts (filters/pii.py). Spark
+  derives it after the annotate pass (`pii_density_sql`), because an annotator sees no other
+  annotator's columns.
+
+Each detector writes a flag `harm_<name>` (boolean) and a score `harm_<name>_score`. Both are NULL
+when the detector cannot read the document: no LDNOOBW list for its language, a text that is not
+English for the English-only detectors, no URL, or no PII count. filters/calibration.py measures each
+flag's precision and recall on labeled sets, so a reader knows what a rate means.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pyarrow as pa
+
+from filters.base import Batch
+from filters.lexicons import BadWords, BadWordsMatcher
+from filters.resources import data_path
+from filters.urls import UT1_CATEGORIES, Blocklist
+
+HARM_LEXICON = "ldnoobw-head-5faf2ba"
+DAVIDSON_LEXICON = "lexicons/davidson-hatebase-refined/refined_ngram_dict.csv"
+ENGLISH = "en"
+# Chosen on the labeled sets and the real Common Crawl sample (README, "Harm detectors"). The
+# Davidson-labelled tweets are in the model's training data, so they do not decide it.
+PROFANITY_THRESHOLD = 0.8
+PII_PER_1K_WORDS_THRESHOLD = 10.0
+# harm_url_<category>_score: how specific the UT1 entry that lists the URL is.
+URL_MATCH_LEVELS = {"domain": 3, "subdomain": 2, "url": 1, None: 0}
+
+
+@dataclass(frozen=True)
+class Detector:
+    name: str
+    kind: Literal["text", "url", "derived"]
+    flags: str  # what a flagged document is
+    score: str  # what the score column holds
+
+    @property
+    def column(self) -> str:
+        return f"harm_{self.name}"
+
+    @property
+    def score_column(self) -> str:
+        return f"harm_{self.name}_score"
+
+
+_URL_SCORE = "UT1 entry that lists the URL: 3 its host, 2 a parent domain, 1 a URL prefix, 0 none"
+DETECTORS: tuple[Detector, ...] = (
+    Detector("ldnoobw", "text", "a word of the LDNOOBW list (5faf2ba) of the detected language",
+             "listed words found"),
+    Detector("davidson_hate", "text", "an English text holding a Davidson et al. refined hate n-gram",
+             "highest prophate among the n-grams found (0 when none)"),
+    Detector("profanity", "text", "an English line that alt-profanity-check scores at the threshold or above",
+             "highest profanity probability among the document's lines"),
+    *(Detector(f"url_{category}", "url", f"a URL on the UT1 {category} list", _URL_SCORE)
+      for category in UT1_CATEGORIES),
+    Detector("pii_density", "derived", "PII entities per 1,000 words at the threshold or above",
+             "PII entities per 1,000 words"),
+)
+DETECTORS_BY_NAME = {detector.name: detector for detector in DETECTORS}
+
+
+def load_davidson_lexicon(relative: str = DAVIDSON_LEXICON) -> dict[str, float]:
+    """n-gram -> prophate. The file has old-Mac CR line endings, which str.splitlines reads as lines."""
+    lines = data_path(relative).read_bytes().decode("utf-8").splitlines()
+    return {row["ngram"].strip().lower(): float(row["prophate"]) for row in csv.DictReader(lines)
+            if row["ngram"].strip()}
+
+
+def text_lines(text: str | None) -> list[str]:
+    """The non-empty lines of a text: the unit alt-profanity-check scores. Common Crawl text lines are
+    paragraphs of ~100 characters, the length of the tweets and comments the model learnt from."""
+    return [stripped for line in (text or "").splitlines() if (stripped := line.strip())]
+
+
+class ProfanityScorer:
+    """alt-profanity-check over many texts in one call per batch (one line per call is ~500x slower)."""
+
+    def __init__(self):
+        from profanity_check import predict_prob
+
+        self.predict_prob = predict_prob
+
+    def max_line_scores(self, texts: list[str | None]) -> list[float]:
+        """The highest probability among each text's lines (0.0 for a text without a line)."""
+        lines: list[str] = []
+        owners: list[int] = []
+        for index, text in enumerate(texts):
+            units = text_lines(text)
+            lines += units
+            owners += [index] * len(units)
+        scores = np.zeros(len(texts))
+        if lines:
+            np.maximum.at(scores, np.array(owners), self.predict_prob(lines))
+        return scores.tolist()
+
+
+class HarmAnnotator:
+    """Every text and URL detector of DETECTORS (pii_density is derived later, in Spark)."""
+
+    name = "harm"
+
+    def __init__(self, url_categories: Iterable[str] = UT1_CATEGORIES,
+                 profanity_threshold: float = PROFANITY_THRESHOLD, lexicon: str = HARM_LEXICON):
+        self.profanity_threshold = profanity_threshold
+        self.badwords = BadWords(lexicon=lexicon, language="detected")
+        self.davidson = load_davidson_lexicon()
+        self.davidson_matcher = BadWordsMatcher(set(self.davidson), ENGLISH)
+        self.profanity = ProfanityScorer()
+        self.blocklists = [Blocklist.shared(category) for category in url_categories]
+        self.detectors = [d for d in DETECTORS if d.kind == "text"]
+        self.detectors += [DETECTORS_BY_NAME[f"url_{blocklist.category}"] for blocklist in self.blocklists]
+
+    def schema(self) -> list[pa.Field]:
+        score_types = {"ldnoobw": pa.int64(), "davidson_hate": pa.float64(), "profanity": pa.float64()}
+        fields = []
+        for detector in self.detectors:
+            fields += [pa.field(detector.column, pa.bool_()),
+                       pa.field(detector.score_column, score_types.get(detector.name, pa.int64()))]
+        return fields
+
+    def davidson_score(self, text: str) -> float:
+        found = self.davidson_matcher.pattern.findall(text.lower())
+        return max((self.davidson[ngram] for ngram in found), default=0.0)
+
+    def annotate(self, batch: Batch) -> dict[str, list]:
+        texts = batch["text"]
+        out: dict[str, list] = {}
+        badwords = self.badwords.annotate(batch)
+        out["harm_ldnoobw"] = badwords["badwords_match"]
+        out["harm_ldnoobw_score"] = badwords["badwords_count"]
+        # the language guesses BadWords just made (kept in the batch by filters.text.per_batch)
+        english = [language == ENGLISH for language in self.badwords.languages(batch)]
+        davidson = [self.davidson_score(text or "") if is_english else None
+                    for text, is_english in zip(texts, english, strict=True)]
+        out["harm_davidson_hate"] = [None if score is None else score > 0 for score in davidson]
+        out["harm_davidson_hate_score"] = davidson
+        english_texts = [text for text, is_english in zip(texts, english, strict=True) if is_english]
+        english_scores = iter(self.profanity.max_line_scores(english_texts))
+        profanity = [next(english_scores) if is_english else None for is_english in english]
+        out["harm_profanity"] = [None if score is None else score >= self.profanity_threshold for score in profanity]
+        out["harm_profanity_score"] = profanity
+        for blocklist in self.blocklists:
+            kinds = blocklist.match_batch(batch["url"])
+            name = f"harm_url_{blocklist.category}"
+            out[name] = [None if not url else kind is not None for url, kind in zip(batch["url"], kinds, strict=True)]
+            out[f"{name}_score"] = [None if not url else URL_MATCH_LEVELS[kind]
+                                    for url, kind in zip(batch["url"], kinds, strict=True)]
+        return out
+
+
+def pii_density_sql(threshold: float = PII_PER_1K_WORDS_THRESHOLD, pii_total: str = "pii_total",
+                    words: str = "words") -> dict[str, str]:
+    """Spark SQL for the pii_density detector's two columns, over the annotations table: NULL where the
+    PII annotator did not count (or the document has no words)."""
+    detector = DETECTORS_BY_NAME["pii_density"]
+    score = f"CASE WHEN `{words}` > 0 THEN CAST(`{pii_total}` AS DOUBLE) * 1000 / `{words}` END"
+    return {detector.score_column: score, detector.column: f"({score}) >= {float(threshold)!r}"}
