@@ -271,7 +271,12 @@ def log_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str], inge
         write_csv(parent_dir / "shards.csv", shard_rows(out))
         write_csv(parent_dir / "failures.csv", failure_rows(out) or [{"source_shard": "", "error_class": "none"}])
         write_csv(parent_dir / "comparison.csv", [{"recipe": r.name, **r.metrics} for r in results])
-        write_json(parent_dir / "calibration.json", calibration_rows(config))
+        calibration = calibration_rows(config)
+        write_json(parent_dir / "calibration.json", calibration)
+        if calibration:
+            from filters.calibration import calibration_metrics
+
+            log_metrics(calibration_metrics(calibration))
         write_json(parent_dir / "sources.json", sources_summary(table))
         plots.harm_vs_retention(results, list(measures.harm_flags), parent_dir / "harm_vs_retention.png")
         mlflow.log_artifacts(str(parent_dir))
@@ -332,4 +337,5 @@ def calibration_rows(config: BenchmarkConfig) -> list[dict]:
         return []
     from filters.calibration import calibration_table
 
-    return calibration_table()
+    return calibration_table(profanity_threshold=config.harm.profanity_threshold,
+                             pii_per_1k_words=config.harm.pii_per_1k_words)

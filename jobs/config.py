@@ -14,6 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from filters.harm import PII_PER_1K_WORDS_THRESHOLD, PROFANITY_THRESHOLD
 from filters.resources import REPO_ROOT
 from jobs.errors import UserError
 from jobs.spark import check_master
@@ -62,7 +63,13 @@ class PiiConfig(Strict):
 
 
 class HarmConfig(Strict):
+    """The harm detectors (filters/harm.py); their calibration is measured at these thresholds."""
+
     enabled: bool = True
+    profanity_threshold: float = Field(default=PROFANITY_THRESHOLD, gt=0, lt=1,
+                                       description="alt-profanity-check probability of a line that flags")
+    pii_per_1k_words: float = Field(default=PII_PER_1K_WORDS_THRESHOLD, gt=0,
+                                    description="PII entities per 1,000 words that flag a document")
 
 
 class TrackingConfig(Strict):

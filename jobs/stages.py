@@ -35,7 +35,8 @@ def measurement_specs(config: BenchmarkConfig) -> list[AnnotatorSpec]:
                                       entities=config.pii.entities, score_threshold=config.pii.score_threshold,
                                       sample=config.pii.sample))
     if config.harm.enabled:
-        specs.append(AnnotatorSpec.of("filters.harm:HarmAnnotator"))
+        specs.append(AnnotatorSpec.of("filters.harm:HarmAnnotator",
+                                      profanity_threshold=config.harm.profanity_threshold))
     return specs
 
 
@@ -57,6 +58,8 @@ def annotate_stage(spark, documents, config: BenchmarkConfig, recipes, out: Path
     specs = list(dict.fromkeys(required_annotators(recipes) + measurement_specs(config)))
     started = time.perf_counter()
     annotations, timers = annotate_documents(spark, documents, specs)
+    if config.harm.enabled:
+        annotations = with_pii_density(annotations, config.harm.pii_per_1k_words)
     path = out / "annotations"
     annotations.write.mode("overwrite").parquet(str(path))
     stage_seconds["annotate"] = time.perf_counter() - started
@@ -65,6 +68,19 @@ def annotate_stage(spark, documents, config: BenchmarkConfig, recipes, out: Path
     table = spark.read.parquet(str(path))
     print(f"[annotate] {len(specs)} annotators, {len(table.columns)} columns in {stage_seconds['annotate']:.1f} s")
     return table, measure_columns(table.columns, config), specs
+
+
+def with_pii_density(annotations, threshold: float):
+    """The pii_density harm detector's columns, derived from the PII annotator's count (when it ran)."""
+    from pyspark.sql import functions as F
+
+    from filters.harm import pii_density_sql
+
+    if PII_TOTAL not in annotations.columns:
+        return annotations
+    for column, sql in pii_density_sql(threshold, pii_total=PII_TOTAL).items():
+        annotations = annotations.withColumn(column, F.expr(sql))
+    return annotations
 
 
 def dedup_stage(spark, annotations, config: BenchmarkConfig, measures: MeasureColumns, out: Path,
