@@ -127,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     read_mb = 5.0 if args.quick else args.read_mb
     warc = repeated_warc(out / "inputs" / f"repeated-{int(read_mb)}mb.warc.gz", read_mb)
     measurements = bench_read(warc)
+    from jobs.bench_harm import bench_harm  # imports this module: not at the top
+    from jobs.bench_quality import sample_documents
+
+    measurements += bench_harm([doc["text"] or "" for doc in sample_documents()])
     print(ratio_table(measurements))
     results = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
                            "cpus": os.cpu_count()},
