@@ -14,6 +14,7 @@ COMMANDS = {
     "ingest": ("jobs.ingest", "read shards into a documents table (Parquet) and a failures table"),
     "demo": ("jobs.demo", "run on the bundled real Common Crawl sample and print a summary"),
     "bench": ("jobs.bench", "measure throughput beside the reference implementations"),
+    "make-shards": ("jobs.make_shards", "write CC-like WARC/WET shards of any size with planted truth"),
     "calibrate": ("jobs.calibrate", "print each harm detector's precision and recall on the labeled sets"),
     "benchmark": ("jobs.benchmark", "ingest, annotate once, dedup, evaluate every recipe, log to MLflow"),
     "report": ("jobs.report", "render the transparency report (data card) of a benchmark or recipe run"),
