@@ -79,9 +79,11 @@ DAVIDSON_SET = "eval/toxicity/davidson-labeled_data.split-shared80.csv"
 JIGSAW_SET = "eval/toxicity/jigsaw-detoxify-dummy-train.csv"
 TRUTH_FILE = "truth.jsonl"
 SUMMARY_FILE = "make-shards.json"
-MIN_POOL_PARAGRAPHS = 1000  # fewer distinct paragraphs and random documents start to overlap
+MIN_POOL_PARAGRAPHS = 1500  # fewer distinct lines (or source documents) and random texts start to overlap
 MIN_DOCUMENT_WORDS = 80
 MIN_DOCUMENT_LINES = 4
+MIN_DOCUMENT_CHARS = 1000
+MAX_LINE_CHARS = 300  # longer real lines are cut at sentence ends: one shared line never dominates two texts
 MAX_DOCUMENT_CHARS = 30_000
 MIN_NEAR_DUP_SOURCE_WORDS = 150  # enough shingles for the Jaccard to land within ~0.01 of a level
 ADULT_DOMAIN_STRIDE = 997  # every 997th of the 4.6 M UT1 adult domains: ~4,600 spread over the list
@@ -137,7 +139,8 @@ class ShardOptions(BaseModel):
 
         unknown = [c for c in value if c not in UT1_CATEGORIES]
         if unknown or not value:
-            raise ValueError(f"unknown UT1 category {unknown or value}; known: {', '.join(UT1_CATEGORIES)}")
+            known = ", ".join(UT1_CATEGORIES)
+            raise ValueError(f"unknown UT1 category {', '.join(unknown) or '(none)'}; known: {known}")
         return value
 
     @model_validator(mode="after")
@@ -213,7 +216,8 @@ def language_pools(documents: list[dict]) -> list[LanguagePool]:
             grouped.setdefault(language, []).append(document)
     pools = []
     for language, members in sorted(grouped.items()):
-        lines = list(dict.fromkeys(line.strip() for d in members for line in d["text"].split("\n") if line.strip()))
+        lines = list(dict.fromkeys(piece for d in members for line in d["text"].split("\n")
+                                   for piece in cut_line(" ".join(line.split()))))
         if len(lines) < MIN_POOL_PARAGRAPHS:
             continue
         titles = [line for line in lines if 2 <= len(line.split()) <= 12 and len(line) <= 100]
@@ -221,6 +225,28 @@ def language_pools(documents: list[dict]) -> list[LanguagePool]:
         pools.append(LanguagePool(language, len(members), lines, titles,
                                   sorted(len(d["text"]) for d in members), list(words)))
     return pools
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+")
+
+
+def cut_line(line: str, limit: int = MAX_LINE_CHARS) -> list[str]:
+    """A line as pieces of at most about `limit` characters, cut after sentence ends (or, for one
+    sentence longer than that, between words)."""
+    if len(line) <= limit:
+        return [line] if line else []
+    pieces, current = [], ""
+    for sentence in _SENTENCE_END.split(line):
+        words = sentence.split(" ") if len(sentence) > limit else [sentence]
+        for word in words:
+            joiner = " " if current else ""
+            if current and len(current) + len(joiner) + len(word) > limit:
+                pieces.append(current)
+                current, joiner = "", ""
+            current += joiner + word
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 def site_roots(documents: list[dict]) -> list[SiteRoot]:
@@ -312,7 +338,7 @@ class PlannedDocument:
 
 def compose_text(pool: LanguagePool, rng: random.Random) -> str:
     """A title line and random distinct paragraphs up to a real document's length."""
-    target = min(max(rng.choice(pool.lengths), 600), MAX_DOCUMENT_CHARS)
+    target = min(max(rng.choice(pool.lengths), MIN_DOCUMENT_CHARS), MAX_DOCUMENT_CHARS)
     lines = [rng.choice(pool.titles)]
     used = {lines[0]}
     size, words = len(lines[0]), len(lines[0].split())
@@ -769,7 +795,8 @@ def validated(values: dict) -> ShardOptions:
     except ValidationError as error:
         first = error.errors()[0]
         key = ".".join(str(part) for part in first["loc"]).replace("_", "-")
-        raise MakeShardsError(f"--{key}: {first['msg']}" if key else first["msg"]) from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise MakeShardsError(f"--{key}: {message}" if key else message) from None
 
 
 def main(argv: list[str] | None = None) -> int:
