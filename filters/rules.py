@@ -13,7 +13,7 @@ is no URL or no list for the language, and that never removes a document.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from filters.lexicons import DEFAULT_LEXICON
@@ -50,7 +50,7 @@ class Rule:
     family: str
     kind: Kind
     column: str
-    annotator: str | None  # "module:Class"; None for a column the ingest already writes
+    annotator: str | None  # "module:Class"; None for a column the ingest or a benchmark measurement writes
     annotator_kwargs: tuple[tuple[str, object], ...] = ()
     default_min: float | None = None
     default_max: float | None = None
@@ -61,6 +61,7 @@ class Rule:
     source: str = ""
     note: str = ""
     options: dict[str, Option] = field(default_factory=dict)
+    measured_by: str | None = None  # the benchmark measurement (config section, e.g. "pii") writing the column
 
     @property
     def score_column(self) -> str | None:
@@ -212,6 +213,15 @@ def _language() -> list[Rule]:
                       "a text with nothing to identify has no language and is removed")]
 
 
+def _pii() -> list[Rule]:
+    rule = _range("pii_entities", "pii", None, column="pii_total", max=5, count=True, null_removes=False,
+                  source="Dolma v1.6, Soldaini et al. 2024 (more than 5 PII entities: document removed)",
+                  note="entities of the benchmark's PII measurement (pii.mode, pii.entities, pii.score_threshold; "
+                       "Dolma counted e-mail addresses, phone numbers and IP addresses); a document outside "
+                       "pii.sample has no count and is kept")
+    return [replace(rule, measured_by="pii")]
+
+
 RULES: dict[str, Rule] = {rule.name: rule for family in (_gopher_quality, _gopher_repetition, _fineweb, _c4,
-                                                         _urls, _lexicons, _language)
+                                                         _urls, _lexicons, _language, _pii)
                           for rule in family()}

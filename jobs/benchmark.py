@@ -56,10 +56,12 @@ def apply_overrides(config: BenchmarkConfig, args: argparse.Namespace) -> Benchm
 def main(argv: list[str] | None = None) -> int:
     from jobs.recipes import load_recipes
     from jobs.spark import get_spark
+    from jobs.stages import check_measurements
 
     args = parse_args(argv)
     config = apply_overrides(load_benchmark_config(args.config), args)
     recipes = load_recipes(config.recipes)  # every recipe validated before Spark starts
+    check_measurements(config, recipes)
     check_tracking_uri(config.tracking.uri)
     uris = resolve_inputs(config.input.specs, InputOptions(
         manifest_base=config.input.manifest_base, limit=config.input.limit, sample=config.input.sample,

@@ -23,6 +23,27 @@ def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions,
     return summary
 
 
+def check_measurements(config: BenchmarkConfig, recipes) -> None:
+    """Before Spark starts: the PII settings are usable, and a recipe rule that reads a measurement's column
+    (pii_entities reads pii_total) does not meet a benchmark where that measurement is off."""
+    from filters.pii import check_entities
+    from jobs.config import ConfigError
+
+    if config.pii.enabled:
+        try:
+            check_entities(config.pii.mode, config.pii.entities)
+        except ValueError as error:
+            raise ConfigError(f"pii.entities: {error}") from None
+    enabled = {"pii": config.pii.enabled}
+    for recipe in recipes:
+        for index, entry in enumerate(recipe.rules):
+            section = entry.definition.measured_by
+            if section and not enabled[section]:
+                raise ConfigError(f"{recipe.path}: rules[{index}]: {entry.rule} reads {entry.definition.column}, "
+                                  f"which the benchmark's {section} measurement writes, and {section}.enabled is "
+                                  f"false in this benchmark: enable it or drop the rule")
+
+
 def measurement_specs(config: BenchmarkConfig) -> list[AnnotatorSpec]:
     """Annotators that measure (dedup signatures, PII, harm), apart from the recipes' own rules."""
     specs = []
