@@ -140,7 +140,7 @@ def _calibration_rows(profanity_threshold: float, pii_per_1k_words: float) -> tu
         if detector.kind == "url":
             rows.append(unmeasured_row(detector.name, "host, parent domain or URL prefix listed",
                                        "no labeled set of URLs: the rate counts listed URLs, nothing more"))
-    rows.append(unmeasured_row("pii_density", f">= {pii_per_1k_words} PII entities per 1,000 words",
+    rows.append(unmeasured_row("pii_density", f">= {pii_per_1k_words} PII entities (not URLs) per 1,000 words",
                                "no labeled set of documents by PII density: see the PII annotator's "
                                "evaluation on eval/pii"))
     order = {detector.name: index for index, detector in enumerate(DETECTORS)}

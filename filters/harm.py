@@ -10,9 +10,9 @@ lists and models where possible, so no recipe is graded only by its own rule:
   English tweets and Wikipedia comments. It reads each non-empty line of an English document.
 - url_<category>: UT1 categories (adult, mixed_adult, agressif, dating, gambling, phishing). url_adult
   reads the same list as the url-blocklist recipe's rule, so it only reports that rule's own target.
-- pii_density: PII entities per 1,000 words, from the PII annotator's counts (filters/pii.py). Spark
-  derives it after the annotate pass (`pii_density_sql`), because an annotator sees no other
-  annotator's columns.
+- pii_density: PII entities other than URLs per 1,000 words, from the PII annotator's counts
+  (filters/pii.py). Spark derives it after the annotate pass (`pii_density_sql`), because an annotator
+  sees no other annotator's columns.
 
 Each detector writes a flag `harm_<name>` (boolean) and a score `harm_<name>_score`. Both are NULL
 when the detector cannot read the document: no LDNOOBW list for its language, a text that is not
@@ -72,8 +72,8 @@ DETECTORS: tuple[Detector, ...] = (
              "highest profanity probability among the document's lines"),
     *(Detector(f"url_{category}", "url", f"a URL on the UT1 {category} list", _URL_SCORE)
       for category in UT1_CATEGORIES),
-    Detector("pii_density", "derived", "PII entities per 1,000 words at the threshold or above",
-             "PII entities per 1,000 words"),
+    Detector("pii_density", "derived", "PII entities (URLs left out) per 1,000 words at the threshold or above",
+             "PII entities (URLs left out) per 1,000 words"),
 )
 DETECTORS_BY_NAME = {detector.name: detector for detector in DETECTORS}
 
@@ -167,10 +167,14 @@ class HarmAnnotator:
         return out
 
 
-def pii_density_sql(threshold: float = PII_PER_1K_WORDS_THRESHOLD, pii_total: str = "pii_total",
-                    words: str = "words") -> dict[str, str]:
-    """Spark SQL for the pii_density detector's two columns, over the annotations table: NULL where the
-    PII annotator did not count (or the document has no words)."""
+def pii_density_sql(columns: list[str], threshold: float = PII_PER_1K_WORDS_THRESHOLD) -> dict[str, str]:
+    """Spark SQL for the pii_density detector's two columns over an annotations table with these columns;
+    none without the PII annotator's `pii_total`. URLs are not counted (pii_total - pii_URL): Presidio
+    reports every link as a URL entity, 9 in 10 of the entities on the real sample, so with them the
+    density would measure links. NULL where the PII annotator did not count or the text has no words."""
+    if "pii_total" not in columns:
+        return {}
     detector = DETECTORS_BY_NAME["pii_density"]
-    score = f"CASE WHEN `{words}` > 0 THEN CAST(`{pii_total}` AS DOUBLE) * 1000 / `{words}` END"
+    entities = "`pii_total` - coalesce(`pii_URL`, 0)" if "pii_URL" in columns else "`pii_total`"
+    score = f"CASE WHEN `words` > 0 THEN CAST({entities} AS DOUBLE) * 1000 / `words` END"
     return {detector.score_column: score, detector.column: f"({score}) >= {float(threshold)!r}"}

@@ -97,9 +97,7 @@ def with_pii_density(annotations, threshold: float):
 
     from filters.harm import pii_density_sql
 
-    if PII_TOTAL not in annotations.columns:
-        return annotations
-    for column, sql in pii_density_sql(threshold, pii_total=PII_TOTAL).items():
+    for column, sql in pii_density_sql(annotations.columns, threshold).items():
         annotations = annotations.withColumn(column, F.expr(sql))
     return annotations
 

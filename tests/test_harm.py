@@ -165,17 +165,20 @@ def test_pii_density_is_derived_in_spark_and_picked_up_as_a_measure(spark):
     from jobs.config import BenchmarkConfig
     from jobs.stages import measure_columns, with_pii_density
 
-    rows = [("a", 3, 200), ("b", 1, 1000), ("c", None, 100), ("d", 2, 0), ("e", 10, 1000)]
-    table = spark.createDataFrame(rows, "doc_id string, pii_total long, words long")
+    rows = [("a", 3, 0, 200), ("b", 1, 0, 1000), ("c", None, None, 100), ("d", 2, 0, 0), ("e", 12, 2, 1000),
+            ("f", 30, 30, 100)]
+    table = spark.createDataFrame(rows, "doc_id string, pii_total long, pii_URL long, words long")
     derived = {r["doc_id"]: (r["harm_pii_density"], r["harm_pii_density_score"])
                for r in with_pii_density(table, PII_PER_1K_WORDS_THRESHOLD).collect()}
     assert derived == {"a": (True, 15.0), "b": (False, 1.0), "c": (None, None), "d": (None, None),
-                       "e": (True, 10.0)}
-    assert with_pii_density(table.drop("pii_total"), 10.0).columns == ["doc_id", "words"]
+                       "e": (True, 10.0), "f": (False, 0.0)}  # f: links only
+    without_urls = with_pii_density(table.drop("pii_URL"), PII_PER_1K_WORDS_THRESHOLD)
+    assert without_urls.where("doc_id = 'f'").first()["harm_pii_density_score"] == 300.0
+    assert with_pii_density(table.drop("pii_total"), 10.0).columns == ["doc_id", "pii_URL", "words"]
     config = BenchmarkConfig.model_validate({"input": {"specs": ["data/commoncrawl"]}, "recipes": ["raw"]})
     measures = measure_columns(with_pii_density(table, 10.0).columns, config)
     assert measures.harm_flags == {"pii_density": "harm_pii_density"}
-    assert measures.pii_counts == {} and measures.pii_total == "pii_total"
+    assert measures.pii_counts == {"URL": "pii_URL"} and measures.pii_total == "pii_total"
 
 
 @pytest.mark.integration
