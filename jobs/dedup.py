@@ -1,0 +1,298 @@
+"""`cc-sieve dedup`: near-duplicate clusters from MinHash band keys, with Spark DataFrames only.
+
+Documents that share a band key (same band index, same key, same scope) are candidates. Each
+bucket links its members to its smallest doc_id (a star: linear in the bucket's size). With
+`verify_threshold`, candidate pairs are kept only when their signatures agree in at least that
+share of positions (datasketch's `MinHash.jaccard`); documents with identical signatures are
+first collapsed onto one representative, then every pair of representatives in a bucket is
+compared (quadratic in the number of distinct signatures of a bucket). Connected components of
+the edges come from alternating large-star / small-star rounds (Kiveris et al. 2014, "Connected
+Components in MapReduce and Beyond") on doc_id strings, each round materialised (Parquet under
+`checkpoint_dir`, else a local checkpoint) so the plan does not grow with the rounds.
+
+Everything is a set operation with a total order (doc_id), so the clusters and the survivors are
+the same for the same input whatever the partitioning. cluster_id is the smallest doc_id of the
+cluster; the survivor (keep) is the first member by the survivor policy, ties broken by doc_id.
+Scope "crawl" or "shard" only compares documents of the same crawl_id / source_shard.
+
+Run as `cc-sieve dedup --input SPEC --output DIR` (ingest, signatures, clusters; writes
+DIR/clusters as Parquet: doc_id, url, cluster_id, cluster_size, keep, exact_duplicate) or with
+spark-submit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from jobs.annotate import AnnotatorSpec
+from jobs.config import ConfigError, DedupConfig
+from jobs.options import add_input_arguments, add_spark_arguments, read_options_from_args, resolve_cli_inputs
+
+SCOPE_COLUMNS = {"global": None, "crawl": "crawl_id", "shard": "source_shard"}
+# SQL ORDER BY inside a cluster; the first document survives (jobs/compare.py orders the same way).
+SURVIVOR_ORDERS = {"smallest_doc_id": "doc_id", "longest": "text_chars DESC, doc_id",
+                   "oldest": "fetch_date ASC NULLS LAST, doc_id"}
+SIGNATURE, BANDS, EXACT_HASH = "minhash_signature", "minhash_bands", "exact_hash"
+MAX_ROUNDS = 64
+
+
+def minhash_spec(config: DedupConfig) -> AnnotatorSpec:
+    """The annotator that writes minhash_signature, minhash_bands and exact_hash for `config`."""
+    return AnnotatorSpec.of("filters.minhash:MinHashAnnotator", num_perm=config.num_perm, bands=config.bands,
+                            rows=config.rows, ngram=config.ngram, threshold=config.threshold, unit=config.unit)
+
+
+def scope_column(scope: str):
+    """The column that bounds comparisons (a constant for global scope)."""
+    from pyspark.sql import functions as F
+
+    if scope not in SCOPE_COLUMNS:
+        raise ValueError(f"scope must be one of {', '.join(SCOPE_COLUMNS)}, not {scope!r}")
+    column = SCOPE_COLUMNS[scope]
+    return (F.coalesce(F.col(column), F.lit("")) if column else F.lit("")).alias("scope")
+
+
+def survivor_order(survivor: str, columns: list[str]):
+    """Sort expressions for the survivor policy; source_shard and record_offset settle equal doc_ids."""
+    from pyspark.sql import functions as F
+
+    if survivor not in SURVIVOR_ORDERS:
+        raise ValueError(f"survivor must be one of {', '.join(SURVIVOR_ORDERS)}, not {survivor!r}")
+    tie_breakers = [name for name in ("source_shard", "record_offset") if name in columns]
+    return [F.expr(part) for part in SURVIVOR_ORDERS[survivor].split(", ")] + [F.col(c) for c in tie_breakers]
+
+
+def band_rows(documents):
+    """(doc_id, scope, band, key) for every band of every document that has band keys."""
+    from pyspark.sql import functions as F
+
+    return documents.where(F.col(BANDS).isNotNull()).select(
+        "doc_id", "scope", F.posexplode(BANDS).alias("band", "key"))
+
+
+def candidate_edges(documents, verify_threshold: float | None = None):
+    """Undirected edges (u > v, doc_id strings) between candidates; `documents` has doc_id, scope and bands
+    (and the signature when verifying)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if verify_threshold is None:
+        rows = band_rows(documents)
+        anchored = rows.withColumn("anchor", F.min("doc_id").over(Window.partitionBy("scope", "band", "key")))
+        return ordered(anchored.where(F.col("doc_id") != F.col("anchor")), "doc_id", "anchor")
+
+    signed = documents.where(F.col(SIGNATURE).isNotNull()).withColumn(
+        "representative", F.min("doc_id").over(Window.partitionBy("scope", SIGNATURE)))
+    identical = ordered(signed.where(F.col("doc_id") != F.col("representative")), "doc_id", "representative")
+    representatives = signed.where(F.col("doc_id") == F.col("representative")).drop("representative")
+    rows = band_rows(representatives)
+    pairs = (rows.alias("x").join(rows.alias("y"), ["scope", "band", "key"])
+             .where(F.col("x.doc_id") > F.col("y.doc_id"))
+             .select(F.col("x.doc_id").alias("u"), F.col("y.doc_id").alias("v")).distinct())
+    signatures = representatives.select("doc_id", SIGNATURE)
+    scored = (pairs.join(signatures.withColumnRenamed("doc_id", "u").withColumnRenamed(SIGNATURE, "su"), "u")
+              .join(signatures.withColumnRenamed("doc_id", "v").withColumnRenamed(SIGNATURE, "sv"), "v"))
+    agreeing = F.aggregate(F.zip_with("su", "sv", lambda x, y: F.when(x == y, 1).otherwise(0)), F.lit(0),
+                           lambda total, value: total + value)
+    verified = scored.where(agreeing / F.size("su") >= F.lit(float(verify_threshold))).select("u", "v")
+    return identical.unionByName(verified).distinct()
+
+
+def ordered(frame, first: str, second: str):
+    """Edges as (u, v) with u > v, distinct."""
+    from pyspark.sql import functions as F
+
+    return frame.select(F.greatest(first, second).alias("u"), F.least(first, second).alias("v")).distinct()
+
+
+def large_star(edges):
+    """Link every node's larger neighbours to the smallest node of its neighbourhood (itself included)."""
+    from pyspark.sql import functions as F
+
+    both = edges.unionByName(edges.select(F.col("v").alias("u"), F.col("u").alias("v")))
+    smallest = both.groupBy("u").agg(F.least(F.min("v"), F.col("u")).alias("m"))
+    linked = both.join(smallest, "u").where(F.col("v") > F.col("u"))
+    return ordered(linked, "v", "m")
+
+
+def small_star(edges):
+    """Link every node and its smaller neighbours to the smallest of them."""
+    from pyspark.sql import functions as F
+
+    smallest = edges.groupBy("u").agg(F.min("v").alias("m"))
+    neighbours = edges.join(smallest, "u").where(F.col("v") != F.col("m")).select("v", "m")
+    return ordered(neighbours.unionByName(smallest.select(F.col("u").alias("v"), "m")), "v", "m")
+
+
+class Materializer:
+    """Writes each round's edges (Parquet under `folder`, else a local checkpoint) and reads them back."""
+
+    def __init__(self, spark, folder: str | None):
+        self.spark, self.folder, self.rounds = spark, folder, 0
+
+    def __call__(self, frame):
+        self.rounds += 1
+        if self.folder is None:
+            return frame.localCheckpoint(eager=True)
+        path = str(Path(self.folder) / f"components-{self.rounds:03d}")
+        frame.write.mode("overwrite").parquet(path)
+        return self.spark.read.parquet(path)
+
+
+def is_star_forest(edges) -> bool:
+    """Every node that links anywhere links to exactly one node, and that node links nowhere."""
+    from pyspark.sql import functions as F
+
+    counts = edges.agg(F.count(F.lit(1)).alias("edges"), F.countDistinct("u").alias("leaves")).first()
+    if counts["edges"] != counts["leaves"]:
+        return False
+    return edges.join(edges.select(F.col("u").alias("v")), "v", "left_semi").isEmpty()
+
+
+def connected_components(edges, checkpoint_dir: str | None = None):
+    """(node, root) for every node of `edges` (u > v), root being the smallest node of its component.
+
+    Rounds of large-star then small-star keep the components and end in one star per component
+    around its smallest node (u > v on every edge), which is where the loop stops.
+    """
+    from pyspark.sql import functions as F
+
+    materialize = Materializer(edges.sparkSession, checkpoint_dir)
+    current = materialize(edges)
+    while not is_star_forest(current):
+        if materialize.rounds > MAX_ROUNDS:
+            raise RuntimeError(f"connected components did not converge in {MAX_ROUNDS} rounds")
+        current = materialize(small_star(large_star(current)))
+    return current.select(F.col("u").alias("node"), F.col("v").alias("root")).unionByName(
+        current.select(F.col("v").alias("node"), F.col("v").alias("root")).distinct())
+
+
+def near_duplicate_clusters(annotations, scope: str = "global", survivor: str = "smallest_doc_id",
+                            verify_threshold: float | None = None, checkpoint_dir: str | None = None):
+    """doc_id, cluster_id, cluster_size, keep for every row of `annotations` (singletons: their own cluster)."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    order = survivor_order(survivor, annotations.columns)
+    needed = [BANDS] + ([SIGNATURE] if verify_threshold is not None else [])
+    documents = annotations.select("doc_id", scope_column(scope), *needed)
+    components = connected_components(candidate_edges(documents, verify_threshold), checkpoint_dir)
+    labelled = annotations.join(components.withColumnRenamed("node", "doc_id"), "doc_id", "left").withColumn(
+        "cluster_id", F.coalesce("root", "doc_id"))
+    cluster = Window.partitionBy("cluster_id")
+    return labelled.select(
+        "doc_id", "cluster_id", F.count(F.lit(1)).over(cluster).alias("cluster_size"),
+        (F.row_number().over(cluster.orderBy(*order)) == 1).alias("keep"))
+
+
+def exact_duplicates(annotations, scope: str = "global", survivor: str = "smallest_doc_id"):
+    """doc_id, exact_duplicate: TRUE when an earlier document (survivor order) in scope has the same exact_hash."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    same_text = Window.partitionBy(scope_column(scope), EXACT_HASH).orderBy(
+        *survivor_order(survivor, annotations.columns))
+    return annotations.select("doc_id", (F.col(EXACT_HASH).isNotNull() & (F.row_number().over(same_text) > 1))
+                              .alias("exact_duplicate"))
+
+
+def dedup_summary(clusters) -> dict[str, float]:
+    """documents, clusters of two or more, duplicates (non-survivors) and their share, exact duplicates."""
+    from pyspark.sql import functions as F
+
+    aggregations = [F.count(F.lit(1)).alias("documents"),
+                    F.countDistinct(F.when(F.col("cluster_size") > 1, F.col("cluster_id"))).alias("clusters"),
+                    F.sum(F.when(~F.col("keep"), 1).otherwise(0)).alias("duplicates")]
+    if "exact_duplicate" in clusters.columns:
+        aggregations.append(F.sum(F.when(F.col("exact_duplicate"), 1).otherwise(0)).alias("exact_duplicates"))
+    row = clusters.agg(*aggregations).collect()[0].asDict()
+    summary = {name: float(value or 0) for name, value in row.items()}
+    summary["duplicate_rate"] = summary["duplicates"] / summary["documents"] if summary["documents"] else 0.0
+    return summary
+
+
+def summary_line(summary: dict[str, float]) -> str:
+    line = (f"documents {summary['documents']:,.0f} | clusters {summary['clusters']:,.0f} | near duplicates "
+            f"{summary['duplicates']:,.0f} ({summary['duplicate_rate']:.2%})")
+    if "exact_duplicates" in summary:
+        line += f" | exact duplicates {summary['exact_duplicates']:,.0f}"
+    return line
+
+
+def config_from_args(args: argparse.Namespace) -> DedupConfig:
+    values = {name: getattr(args, name) for name in ("num_perm", "bands", "rows", "ngram", "unit", "threshold",
+                                                     "scope", "survivor") if getattr(args, name) is not None}
+    if args.verify_threshold is not None:
+        values["verify_threshold"] = None if args.verify_threshold.lower() == "none" else args.verify_threshold
+    try:
+        return DedupConfig.model_validate(values)
+    except ValidationError as error:
+        first = error.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "dedup"
+        raise ConfigError(f"--{key.replace('_', '-')}: {first['msg']}") from None
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="cc-sieve dedup", description=__doc__.split("\n")[0])
+    add_input_arguments(parser)
+    add_spark_arguments(parser)
+    parser.add_argument("--output", required=True, help="output folder (ingest/, signatures/, clusters/)")
+    group = parser.add_argument_group("dedup (defaults: conf/benchmark/default.yaml's dedup section)")
+    group.add_argument("--num-perm", type=int)
+    group.add_argument("--bands", type=int)
+    group.add_argument("--rows", type=int)
+    group.add_argument("--ngram", type=int, help="shingle length in words (or characters with --unit char)")
+    group.add_argument("--unit", choices=["word", "char"])
+    group.add_argument("--threshold", type=float, help="derive bands x rows from this Jaccard (datasketch's choice)")
+    group.add_argument("--scope", choices=list(SCOPE_COLUMNS))
+    group.add_argument("--survivor", choices=list(SURVIVOR_ORDERS))
+    group.add_argument("--verify-threshold", help="keep candidate pairs whose signature Jaccard reaches this, "
+                                                  "or 'none' to keep every candidate pair")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from jobs.annotate import annotate_documents
+    from jobs.ingest import run_ingest
+    from jobs.options import spark_from_args
+
+    args = parse_args(argv)
+    config = config_from_args(args)  # before Spark starts
+    uris = resolve_cli_inputs(args)
+    out = Path(args.output).resolve()
+    spark = spark_from_args(args, "cc-sieve dedup")
+    summary = run_ingest(spark, uris, str(out / "ingest"), read_options_from_args(args))
+    print(f"[ingest] {summary.line()}")
+    started = time.perf_counter()
+    documents = spark.read.parquet(str(out / "ingest" / "documents"))
+    annotations, _ = annotate_documents(spark, documents, [minhash_spec(config)])
+    annotations.write.mode("overwrite").parquet(str(out / "signatures"))
+    annotations = spark.read.parquet(str(out / "signatures"))
+    print(f"[signatures] {out / 'signatures'} in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()
+    clusters = near_duplicate_clusters(annotations, scope=config.scope, survivor=config.survivor,
+                                       verify_threshold=config.verify_threshold,
+                                       checkpoint_dir=str(out / "checkpoints"))
+    exact = exact_duplicates(annotations, scope=config.scope, survivor=config.survivor)
+    result = (annotations.select("doc_id", "url").join(clusters, "doc_id").join(exact, "doc_id")
+              .select("doc_id", "url", "cluster_id", "cluster_size", "keep", "exact_duplicate"))
+    result.write.mode("overwrite").parquet(str(out / "clusters"))
+    written = spark.read.parquet(str(out / "clusters"))
+    print(f"[dedup] {summary_line(dedup_summary(written))} in {time.perf_counter() - started:.1f} s")
+    print(f"clusters: {out / 'clusters'} (doc_id, url, cluster_id, cluster_size, keep, exact_duplicate)")
+    return 0
+
+
+if __name__ == "__main__":
+    from jobs.errors import UserError
+
+    try:
+        sys.exit(main())
+    except UserError as error:
+        print(f"cc-sieve dedup: {error}", file=sys.stderr)
+        sys.exit(2)
