@@ -100,7 +100,8 @@ def annotate_documents(spark, documents, specs: list[AnnotatorSpec]):
     """Annotations DataFrame (lazy) for a documents DataFrame; returns (df, stage_seconds accumulators)."""
     from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
-    document_schema = to_arrow_schema(documents.schema)
+    timezone = spark.conf.get("spark.sql.session.timeZone")
+    document_schema = to_arrow_schema(documents.schema, timezone=timezone)
     schema = annotation_schema(document_schema, [spec.build() for spec in specs])
     timers = {spec.target.rsplit(":", 1)[-1]: spark.sparkContext.accumulator(0.0) for spec in specs}
 
