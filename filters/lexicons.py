@@ -81,7 +81,9 @@ class BadWordsMatcher:
         if language in NO_WORD_BOUNDARY_LANGUAGES:
             self.pattern = re.compile(alternatives)
         else:
-            self.pattern = re.compile(rf"(?:\W|^)({alternatives})(?:\W|$)")
+            # TFDS writes (?:\W|^)(words)(?:\W|$); lookarounds match the same texts without consuming
+            # the separator, so adjacent words ("x x x") are all counted.
+            self.pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
 
     @classmethod
     def load(cls, lexicon: str, language: str) -> BadWordsMatcher:

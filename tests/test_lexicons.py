@@ -123,3 +123,9 @@ def test_normalise_language():
 def test_unknown_language_names_the_available_lists():
     with pytest.raises(ValueError, match="has no list for language 'xx'; it has: ar, cs"):
         BadWordsMatcher.load(LEXICON, "xx")
+
+
+
+def test_adjacent_words_are_all_counted(english):
+    assert english.count("bollocks bollocks bollocks") == 3  # the flanks are lookarounds, not consumed
+    assert english.count("Bollocks\nbollocks, bollocks.") == 3
