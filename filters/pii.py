@@ -160,7 +160,9 @@ def in_sample(doc_id: str | None, sample: float) -> bool:
 
 class StagedSpacyNlpEngine(SpacyNlpEngine):
     """Presidio's spaCy engine in two stages: the `eager` components run on every text (in `nlp.pipe`
-    batches), the rest of the lemma chain only when `complete` is called for a document. Never downloads."""
+    batches), the rest of the lemma chain only when `complete` is called for a document. With no eager
+    component (regex mode: the pattern recognizers read only the text) not even the tokenizer runs
+    until then. Never downloads."""
 
     def __init__(self, eager: tuple[str, ...], ner_model_configuration: NerModelConfiguration):
         super().__init__(models=[{"lang_code": LANGUAGE, "model_name": SPACY_MODEL}],
@@ -173,22 +175,31 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
 
         self.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=[] if "ner" in self.eager else ["ner"])}
 
+    def untokenized(self) -> NlpArtifacts:
+        return NlpArtifacts(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=self,
+                            language=LANGUAGE)
+
     def process_text(self, text: str, language: str) -> NlpArtifacts:
+        if not self.eager:
+            return self.untokenized()
         return self._doc_to_nlp_artifact(self.nlp[language](text, disable=self.deferred), language)
 
     def process_batch(self, texts: Iterable[str], language: str, batch_size: int = 1, n_process: int = 1,
                       as_tuples: bool = False) -> Iterator[tuple[str, NlpArtifacts]]:
+        if not self.eager:
+            yield from ((text, self.untokenized()) for text in texts)
+            return
         for doc in self.nlp[language].pipe(texts, batch_size=batch_size, disable=self.deferred):
             yield doc.text, self._doc_to_nlp_artifact(doc, language)
 
-    def complete(self, artifacts: NlpArtifacts) -> NlpArtifacts:
-        """The artifacts of the same document with the deferred components run (lemmas, as the whole
+    def complete(self, text: str, artifacts: NlpArtifacts) -> NlpArtifacts:
+        """The artifacts of the same text with the deferred components run (lemmas, as the whole
         pipeline makes them: the parser's labels feed the attribute ruler, hence the lemmatizer)."""
         pipeline = self.nlp[LANGUAGE]
-        doc = artifacts.tokens
+        doc = artifacts.tokens if artifacts.tokens is not None else pipeline.make_doc(text)
         for name in self.deferred:
             doc = pipeline.get_pipe(name)(doc)
-        return NlpArtifacts(entities=artifacts.entities, tokens=doc, tokens_indices=artifacts.tokens_indices,
+        return NlpArtifacts(entities=artifacts.entities, tokens=doc, tokens_indices=[token.idx for token in doc],
                             lemmas=[token.lemma_ for token in doc], nlp_engine=self, language=LANGUAGE,
                             scores=artifacts.scores)
 
@@ -207,7 +218,7 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
         if not context and not context_can_change(raw_results, context_ids, self.score_threshold, self):
             return raw_results
         self.completed += 1
-        return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(nlp_artifacts),
+        return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(text, nlp_artifacts),
                                              recognizers, context)
 
 
