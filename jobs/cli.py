@@ -16,6 +16,8 @@ COMMANDS = {
     "bench": ("jobs.bench", "measure throughput beside the reference implementations"),
     "make-shards": ("jobs.make_shards", "write CC-like WARC/WET shards of any size with planted truth"),
     "calibrate": ("jobs.calibrate", "print each harm detector's precision and recall on the labeled sets"),
+    "pii": ("jobs.pii", "PII counts and spans per document with Presidio (regex or full mode), as Parquet"),
+    "dedup": ("jobs.dedup", "near-duplicate clusters (MinHash LSH, Spark) of any input, as Parquet with keep flags"),
     "benchmark": ("jobs.benchmark", "ingest, annotate once, dedup, evaluate every recipe, log to MLflow"),
     "report": ("jobs.report", "render the transparency report (data card) of a benchmark or recipe run"),
     "submit": ("jobs.submit", "spark-submit a job to a cluster, shipping code and data"),

@@ -9,6 +9,7 @@ collateral: removed documents that no harm detector flags.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 DEDUP_RULE = "dedup"
@@ -100,10 +101,16 @@ def recipe_metrics(annotations, plan: RecipePlan, measures: MeasureColumns) -> d
     if plan.dedup != "none" and measures.has_dedup:
         aggregations[f"removed_first.{DEDUP_RULE}"] = count_if(F.col("_first_rule") == DEDUP_RULE)
     if measures.pii_total:
+        # a document outside the PII sample has NULL counts: PII rates are among scanned documents
+        scanned = F.col(measures.pii_total).isNotNull()
         aggregations["pii_docs_kept"] = count_if(kept & (F.col(measures.pii_total) > 0))
         aggregations["pii_docs_in"] = count_if(F.col(measures.pii_total) > 0)
+        aggregations["pii_scanned_kept"] = count_if(kept & scanned)
+        aggregations["pii_scanned_in"] = count_if(scanned)
+        aggregations["pii_squares_kept"] = F.sum(F.when(kept, F.col(measures.pii_total) ** 2).otherwise(0))
         for entity, column in measures.pii_counts.items():
             aggregations[f"pii_entities_kept.{entity}"] = sum_if(kept, column)
+            aggregations[f"pii_squares_kept.{entity}"] = F.sum(F.when(kept, F.col(column) ** 2).otherwise(0))
     any_harm = F.lit(False)
     for detector, column in measures.harm_flags.items():
         flag = F.coalesce(F.col(column), F.lit(False))
@@ -138,6 +145,37 @@ def ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else 0.0
 
 
+Z_95 = 1.959963984540054
+
+
+def wilson_interval(successes: float, n: float, z: float = Z_95) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion (sound near 0 and 1, unlike the normal one)."""
+    if not n:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def mean_interval(total: float, squares: float, n: float, z: float = Z_95) -> tuple[float, float]:
+    """95% interval of the mean count per document from its sum and sum of squares: the normal (CLT)
+    interval with the sample variance, which allows for documents with many entities (over-dispersion);
+    when the sample holds no entity at all, the rule of three (0 to 3/n). Needs n >= 2."""
+    if not total:
+        return 0.0, 3.0 / n
+    mean = total / n
+    variance = max(squares / n - mean * mean, 0.0) * n / (n - 1)
+    half = z * math.sqrt(variance / n)
+    return max(0.0, mean - half), mean + half
+
+
+def add_interval(metrics: dict[str, float], name: str, sample_size: float, low: float, high: float) -> None:
+    metrics[f"{name}.sample_size"] = sample_size
+    metrics[f"{name}.ci_low"] = low
+    metrics[f"{name}.ci_high"] = high
+
+
 def derived_metrics(counts: dict[str, float], measures: MeasureColumns) -> dict[str, float]:
     metrics = dict(counts)
     kept, docs_in = counts["docs_kept"], counts["docs_in"]
@@ -146,13 +184,26 @@ def derived_metrics(counts: dict[str, float], measures: MeasureColumns) -> dict[
     metrics["retention_words"] = ratio(counts["words_kept"], counts["words_in"])
     metrics["docs_removed"] = docs_in - kept
     if measures.pii_total:
-        metrics["pii_doc_rate"] = ratio(counts["pii_docs_kept"], kept)
+        scanned = counts["pii_scanned_kept"]
+        # pii.sample < 1: rates among scanned documents, with their 95% intervals
+        sampled = counts["pii_scanned_in"] < docs_in and scanned >= 2
+        metrics["pii_doc_rate"] = ratio(counts["pii_docs_kept"], scanned)
+        if sampled:
+            add_interval(metrics, "pii_doc_rate", scanned, *wilson_interval(counts["pii_docs_kept"], scanned))
         total = 0.0
         for entity in measures.pii_counts:
             entities = counts[f"pii_entities_kept.{entity}"]
             total += entities
-            metrics[f"pii_per_1k_docs.{entity}"] = 1000 * ratio(entities, kept)
-        metrics["pii_per_1k_docs"] = 1000 * ratio(total, kept)
+            metrics[f"pii_per_1k_docs.{entity}"] = 1000 * ratio(entities, scanned)
+            if sampled:
+                low, high = mean_interval(entities, counts[f"pii_squares_kept.{entity}"], scanned)
+                add_interval(metrics, f"pii_per_1k_docs.{entity}", scanned, 1000 * low, 1000 * high)
+        metrics["pii_per_1k_docs"] = 1000 * ratio(total, scanned)
+        if sampled:
+            low, high = mean_interval(total, counts["pii_squares_kept"], scanned)
+            add_interval(metrics, "pii_per_1k_docs", scanned, 1000 * low, 1000 * high)
+        for name in [name for name in metrics if name.startswith("pii_squares_kept")]:
+            del metrics[name]  # only for the intervals
     for detector in measures.harm_flags:
         metrics[f"harm_rate.{detector}"] = ratio(counts[f"harm_flagged_kept.{detector}"], kept)
     if measures.harm_flags:
