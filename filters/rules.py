@@ -222,6 +222,15 @@ def _pii() -> list[Rule]:
     return [replace(rule, measured_by="pii")]
 
 
+def _dedup() -> list[Rule]:
+    return [Rule(name="exact_duplicate", family="dedup", kind="flag", column="exact_duplicate", annotator=None,
+                 null_removes=False, measured_by="dedup",
+                 source="exact-duplicate removal as in C4 / Gopher (here: the normalised text's 64-bit hash)",
+                 note="the dedup stage sets it on every document whose normalised text (lower-cased, punctuation "
+                      "dropped, words joined by single spaces) another document in the dedup scope has too, "
+                      "all but the first by dedup.survivor; an empty text is never a duplicate")]
+
+
 RULES: dict[str, Rule] = {rule.name: rule for family in (_gopher_quality, _gopher_repetition, _fineweb, _c4,
-                                                         _urls, _lexicons, _language, _pii)
+                                                         _urls, _lexicons, _language, _pii, _dedup)
                           for rule in family()}

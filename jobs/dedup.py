@@ -34,9 +34,9 @@ from jobs.config import ConfigError, DedupConfig
 from jobs.options import add_input_arguments, add_spark_arguments, read_options_from_args, resolve_cli_inputs
 
 SCOPE_COLUMNS = {"global": None, "crawl": "crawl_id", "shard": "source_shard"}
-# SQL ORDER BY inside a cluster; the first document survives (jobs/compare.py orders the same way).
-SURVIVOR_ORDERS = {"smallest_doc_id": "doc_id", "longest": "text_chars DESC, doc_id",
-                   "oldest": "fetch_date ASC NULLS LAST, doc_id"}
+# Order inside a cluster, the first document survives (jobs/compare.py orders the same way): (column, descending).
+SURVIVOR_ORDERS = {"smallest_doc_id": [("doc_id", False)], "longest": [("text_chars", True), ("doc_id", False)],
+                   "oldest": [("fetch_date", False), ("doc_id", False)]}
 SIGNATURE, BANDS, EXACT_HASH = "minhash_signature", "minhash_bands", "exact_hash"
 MAX_ROUNDS = 64
 
@@ -64,7 +64,9 @@ def survivor_order(survivor: str, columns: list[str]):
     if survivor not in SURVIVOR_ORDERS:
         raise ValueError(f"survivor must be one of {', '.join(SURVIVOR_ORDERS)}, not {survivor!r}")
     tie_breakers = [name for name in ("source_shard", "record_offset") if name in columns]
-    return [F.expr(part) for part in SURVIVOR_ORDERS[survivor].split(", ")] + [F.col(c) for c in tie_breakers]
+    order = [F.col(name).desc_nulls_last() if descending else F.col(name).asc_nulls_last()
+             for name, descending in SURVIVOR_ORDERS[survivor]]
+    return order + [F.col(name).asc_nulls_last() for name in tie_breakers]
 
 
 def band_rows(documents):
@@ -148,10 +150,11 @@ def is_star_forest(edges) -> bool:
     """Every node that links anywhere links to exactly one node, and that node links nowhere."""
     from pyspark.sql import functions as F
 
-    counts = edges.agg(F.count(F.lit(1)).alias("edges"), F.countDistinct("u").alias("leaves")).first()
-    if counts["edges"] != counts["leaves"]:
-        return False
-    return edges.join(edges.select(F.col("u").alias("v")), "v", "left_semi").isEmpty()
+    sources = edges.select(F.col("u").alias("v"), F.lit(True).alias("links")).distinct()
+    counts = edges.join(sources, "v", "left").agg(
+        F.count(F.lit(1)).alias("edges"), F.countDistinct("u").alias("sources"),
+        F.count("links").alias("chained")).first()
+    return counts["edges"] == counts["sources"] and counts["chained"] == 0
 
 
 def connected_components(edges, checkpoint_dir: str | None = None):

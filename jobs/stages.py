@@ -34,7 +34,7 @@ def check_measurements(config: BenchmarkConfig, recipes) -> None:
             check_entities(config.pii.mode, config.pii.entities)
         except ValueError as error:
             raise ConfigError(f"pii.entities: {error}") from None
-    enabled = {"pii": config.pii.enabled}
+    enabled = {"pii": config.pii.enabled, "dedup": config.dedup.enabled}
     for recipe in recipes:
         for index, entry in enumerate(recipe.rules):
             section = entry.definition.measured_by
@@ -48,9 +48,9 @@ def measurement_specs(config: BenchmarkConfig) -> list[AnnotatorSpec]:
     """Annotators that measure (dedup signatures, PII, harm), apart from the recipes' own rules."""
     specs = []
     if config.dedup.enabled:
-        specs.append(AnnotatorSpec.of("filters.minhash:MinHashAnnotator", num_perm=config.dedup.num_perm,
-                                      bands=config.dedup.bands, rows=config.dedup.rows, ngram=config.dedup.ngram,
-                                      threshold=config.dedup.threshold))
+        from jobs.dedup import minhash_spec
+
+        specs.append(minhash_spec(config.dedup))
     if config.pii.enabled:
         specs.append(AnnotatorSpec.of("filters.pii:PiiAnnotator", mode=config.pii.mode,
                                       entities=config.pii.entities, score_threshold=config.pii.score_threshold,
@@ -104,17 +104,20 @@ def with_pii_density(annotations, threshold: float):
 
 def dedup_stage(spark, annotations, config: BenchmarkConfig, measures: MeasureColumns, out: Path,
                 stage_seconds: dict[str, float]):
-    """Annotations plus dup_cluster_id / dup_cluster_size / dup_keep (global survivor), cached."""
+    """Annotations plus dup_cluster_id / dup_cluster_size / dup_keep (survivor by dedup.survivor) and
+    exact_duplicate (the exact_duplicate rule's column), cached."""
     if not config.dedup.enabled:
         return annotations.cache()
-    from jobs.dedup import near_duplicate_clusters
+    from jobs.dedup import exact_duplicates, near_duplicate_clusters
 
     started = time.perf_counter()
     clusters = near_duplicate_clusters(
         annotations, scope=config.dedup.scope, survivor=SURVIVOR_POLICIES[config.dedup.survivor],
         verify_threshold=config.dedup.verify_threshold, checkpoint_dir=str(out / "checkpoints"))
-    clusters = clusters.selectExpr("doc_id", "cluster_id AS dup_cluster_id", "cluster_size AS dup_cluster_size",
-                                   "keep AS dup_keep")
+    exact = exact_duplicates(annotations, scope=config.dedup.scope, survivor=config.dedup.survivor)
+    clusters = clusters.join(exact, "doc_id").selectExpr(
+        "doc_id", "cluster_id AS dup_cluster_id", "cluster_size AS dup_cluster_size", "keep AS dup_keep",
+        "exact_duplicate")
     clusters.write.mode("overwrite").parquet(str(out / "dedup"))
     table = annotations.join(spark.read.parquet(str(out / "dedup")), "doc_id", "left").cache()
     stage_seconds["dedup"] = time.perf_counter() - started
