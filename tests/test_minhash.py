@@ -147,3 +147,23 @@ def test_annotator_columns(texts):
     assert out["exact_hash"][empty] is None
     assert all(len(s) == 112 for s in out["minhash_signature"] if s is not None)
     assert all(len(b) == 14 for b in out["minhash_bands"] if b is not None)
+
+
+def test_exact_duplicate_rule_reads_the_dedup_stage_column(tmp_path):
+    """A recipe may name exact_duplicate: no annotator of its own, and the benchmark refuses it without dedup."""
+    from jobs.config import BenchmarkConfig, ConfigError, DedupConfig
+    from jobs.recipes import load_recipe, required_annotators
+    from jobs.stages import check_measurements
+
+    path = tmp_path / "exact.yaml"
+    path.write_text("name: exact\nrules:\n  - rule: exact_duplicate\n", encoding="utf-8")
+    recipe = load_recipe(path)
+    assert recipe.removal_predicates() == {"exact_duplicate": "coalesce(`exact_duplicate`, false)"}
+    assert required_annotators([recipe]) == []
+    assert recipe.removals({"exact_duplicate": True}) == {"exact_duplicate": True}
+    assert recipe.removals({"exact_duplicate": None}) == {"exact_duplicate": False}
+    config = BenchmarkConfig(input={"specs": ["data/commoncrawl"]}, recipes=["exact"], dedup={"enabled": False},
+                             pii={"enabled": False})
+    with pytest.raises(ConfigError, match="dedup.enabled is false"):
+        check_measurements(config, [recipe])
+    check_measurements(config.model_copy(update={"dedup": DedupConfig()}), [recipe])
