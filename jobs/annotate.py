@@ -66,16 +66,32 @@ def worker_annotators(specs: list[AnnotatorSpec]) -> list[Annotator]:
     return built
 
 
-def annotation_schema(document_schema: pa.Schema, annotators: list[Annotator]) -> pa.Schema:
+def annotation_schema(document_schema: pa.Schema, annotator_fields: list[tuple[str, list[pa.Field]]]) -> pa.Schema:
+    """Carried document columns, then each annotator's (name, fields), refusing a column written twice."""
     fields = [document_schema.field(name) for name in CARRIED_COLUMNS] + [DECLARED_LANGUAGE, WORDS_FIELD]
     seen = {f.name for f in fields}
-    for annotator in annotators:
-        for f in annotator.schema():
+    for name, annotator_schema in annotator_fields:
+        for f in annotator_schema:
             if f.name in seen:
-                raise ValueError(f"annotator {annotator.name} repeats column {f.name}")
+                raise ValueError(f"annotator {name} repeats column {f.name}")
             seen.add(f.name)
             fields.append(f)
     return pa.schema(fields)
+
+
+def fields_on_a_worker(spark, specs: list[AnnotatorSpec]) -> list[tuple[str, list[pa.Field]]]:
+    """Each annotator's output fields, asked of a Python worker rather than the driver.
+
+    Annotators load their models and lists when built (Presidio, the 4.6 M-domain UT1 list, the
+    profanity model). Building them in a worker that Spark reuses for the annotate pass costs
+    nothing extra; building them in the driver only to read a schema would cost seconds and memory.
+    """
+    def describe(_):
+        for annotator in worker_annotators(specs):
+            yield annotator.name, pa.schema(annotator.schema()).serialize().to_pybytes()
+
+    described = spark.sparkContext.parallelize([0], 1).mapPartitions(describe).collect()
+    return [(name, list(pa.ipc.read_schema(pa.py_buffer(data)))) for name, data in described]
 
 
 def count_words(texts: list[str | None]) -> list[int]:
@@ -102,7 +118,7 @@ def annotate_documents(spark, documents, specs: list[AnnotatorSpec]):
 
     timezone = spark.conf.get("spark.sql.session.timeZone")
     document_schema = to_arrow_schema(documents.schema, timezone=timezone)
-    schema = annotation_schema(document_schema, [spec.build() for spec in specs])
+    schema = annotation_schema(document_schema, fields_on_a_worker(spark, specs))
     timers = {spec.target.rsplit(":", 1)[-1]: spark.sparkContext.accumulator(0.0) for spec in specs}
 
     def run(batches):
