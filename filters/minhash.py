@@ -50,8 +50,8 @@ TABLE_CHANGES_BELOW = 0x20000
 _MASK64 = (1 << 64) - 1
 _BASE = 0x9E3779B97F4A7C15  # odd, so invertible modulo 2^64
 _BASE_INVERSE = pow(_BASE, -1, 1 << 64)
-# Code points normalised and hashed together; bounds the prefix-sum arrays (about 40 MB at this size).
-CODEPOINTS_PER_BLOCK = 1 << 20
+# Code points normalised and hashed together: small enough for the arrays to stay in cache (~10 MB).
+CODEPOINTS_PER_BLOCK = 1 << 18
 # Shingles per permutation block: num_perm x 8192 uint32 stays within a few MB of cache.
 SHINGLES_PER_BLOCK = 8192
 
