@@ -125,7 +125,7 @@ def pii_accuracy_table(mode: str, labeled: list[LabeledText] | None = None, dete
     from filters.pii import PiiDetector
 
     labeled = labeled_sets() if labeled is None else labeled
-    detector = detector or PiiDetector(mode)
+    detector = detector or PiiDetector.shared(mode)
     return score(labeled, detector.find([item.text for item in labeled]), detector.entities)
 
 
@@ -141,11 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m filters.pii_eval", description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=["regex", "full", "both"], default="both")
     parser.add_argument("--small", action="store_true", help="the 100-sentence generated set instead of 2,109")
+    parser.add_argument("--score-threshold", type=float, default=0.5, help="minimum Presidio score")
     args = parser.parse_args(argv)
+    from filters.pii import PiiDetector
+
     labeled = labeled_sets(large=not args.small)
-    print(f"{len(labeled)} labeled texts")
+    print(f"{len(labeled)} labeled texts, score >= {args.score_threshold}")
     for mode in (["regex", "full"] if args.mode == "both" else [args.mode]):
-        print(format_table(mode, pii_accuracy_table(mode, labeled)))
+        detector = PiiDetector.shared(mode, score_threshold=args.score_threshold)
+        print(format_table(mode, pii_accuracy_table(mode, labeled, detector)))
     return 0
 
 
