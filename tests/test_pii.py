@@ -124,8 +124,8 @@ def test_a_document_past_spacy_max_length_is_analyzed_in_chunks(regex_detector):
     body = "\n".join(lines)
     emails = [item.text[start:end] for item in load_nemo_lines() if item.source == "emails.txt"
               for start, end, _ in item.spans]
-    max_length = regex_detector.max_chars
-    assert max_length == 1_000_000  # spaCy's nlp.max_length
+    max_length = regex_detector.nlp_engine.nlp[LANGUAGE].max_length
+    assert max_length == 1_000_000 and regex_detector.max_chars == 100_000
     text = f"Write to {emails[0]} today.\n"
     while len(text) < max_length - 20:
         text += body + "\n"
