@@ -67,11 +67,9 @@ BASELINE = "unfiltered"
 
 
 def plan_for(recipe, config: BenchmarkConfig) -> RecipePlan:
-    survivor_order = {"smallest_doc_id": "doc_id", "longest": "text_chars DESC, doc_id",
-                      "oldest": "fetch_date ASC NULLS LAST, doc_id"}[config.dedup.survivor]
     dedup = recipe.dedup_placement() if config.dedup.enabled else "none"
     return RecipePlan(name=recipe.name, predicates=recipe.removal_predicates(), dedup=dedup,
-                      survivor_order=survivor_order)
+                      survivor=config.dedup.survivor)
 
 
 def removal_table(metrics: dict[str, float], docs_in: float) -> list[dict]:
@@ -87,9 +85,10 @@ def removal_table(metrics: dict[str, float], docs_in: float) -> list[dict]:
 
 def removed_samples(spark, table, documents, plan: RecipePlan, measures: MeasureColumns) -> list[dict]:
     """At most SAMPLES_PER_RULE removed documents per first rule, as short excerpts with PII redacted."""
-    from filters.pii import redact_excerpt
     from pyspark.sql import functions as F
     from pyspark.sql.window import Window
+
+    from filters.pii import redact_excerpt
 
     decided, _ = with_decisions(table, plan, measures)
     removed = decided.where("NOT _kept AND _first_rule IS NOT NULL")

@@ -22,7 +22,7 @@ class RecipePlan:
     name: str
     predicates: dict[str, str]
     dedup: str = "none"  # "none" | "before" (dedup, then rules) | "after" (rules, then dedup among kept)
-    survivor_order: str = "doc_id"  # SQL ORDER BY inside a duplicate cluster; the first row survives
+    survivor: str = "smallest_doc_id"  # who survives among kept duplicates (jobs.dedup.SURVIVOR_ORDERS)
     params: dict = field(default_factory=dict)
 
 
@@ -63,7 +63,10 @@ def with_decisions(annotations, plan: RecipePlan, measures: MeasureColumns):
         df = df.withColumn("_kept", F.col("dup_keep") & ~F.col("_removed_by_rules"))
         df = df.withColumn("_first_rule", F.when(~F.col("dup_keep"), F.lit(DEDUP_RULE)).otherwise(first_rule))
     elif plan.dedup == "after":
-        survivors = Window.partitionBy("dup_cluster_id", "_removed_by_rules").orderBy(F.expr(plan.survivor_order))
+        from jobs.dedup import survivor_order
+
+        survivors = Window.partitionBy("dup_cluster_id", "_removed_by_rules").orderBy(
+            *survivor_order(plan.survivor, df.columns))
         df = df.withColumn("_rank_in_cluster", F.row_number().over(survivors))
         dup_removed = ~F.col("_removed_by_rules") & (F.col("_rank_in_cluster") > 1)
         df = df.withColumn("_kept", ~F.col("_removed_by_rules") & ~dup_removed)
