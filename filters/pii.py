@@ -52,7 +52,6 @@ CHUNK_CHARS = 100_000  # ~350 MB of peak memory in spaCy's parser and NER
 SPAN_TYPE = pa.struct([("start", pa.int32()), ("end", pa.int32()), ("type", pa.string())])
 
 
-
 class Finding(NamedTuple):
     start: int
     end: int
@@ -129,14 +128,18 @@ def context_can_change(results, context_recognizer_ids: set[str], threshold: flo
     Presidio's de-duplication makes (a result is dropped when another of its type contains it with an
     equal or higher score) that could turn out either way. When not, context words are not needed."""
     key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+
+    def kept(score: float) -> bool:  # past the threshold, and not zero (de-duplication drops a zero score)
+        return score >= threshold and score > 0
+
     ranges = []
     for result in results:
         low = high = result.score
         if result.recognition_metadata.get(key) in context_recognizer_ids:
             high = boosted_score(low, enhancer)
-        if low < threshold <= high:
+        if kept(low) != kept(high):
             return True
-        if low >= threshold:
+        if kept(low):
             ranges.append((result.entity_type, result.start, result.end, low, high))
     ranges.sort(key=lambda r: (r[0], r[1], -r[2]))
     for index, (entity, start, end, low, high) in enumerate(ranges):
@@ -162,11 +165,11 @@ def chunks(text: str, max_chars: int) -> Iterator[tuple[int, str]]:
         yield start, text[start:]
 
 
-def in_sample(doc_id: str | None, sample: float) -> bool:
+def in_sample(doc_id: Any, sample: float) -> bool:
     """Deterministic sample by a hash of the document id: the same documents whatever the partitioning."""
     if sample >= 1:
         return True
-    digest = hashlib.blake2b((doc_id or "").encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(str(doc_id or "").encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2**64 < sample
 
 

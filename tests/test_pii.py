@@ -213,6 +213,8 @@ def test_context_can_change_only_when_a_boost_crosses_the_threshold_or_decides_a
     assert not context_can_change(decided, with_context, 0.5, enhancer)
     other_type = [result("URL", 0, 20, 0.6, "phone"), result("EMAIL_ADDRESS", 5, 10, 0.6, "phone")]
     assert not context_can_change(other_type, with_context, 0.5, enhancer)
+    # at threshold 0 a zero score is still dropped, unless context raises it to 0.4
+    assert context_can_change([result("US_SSN", 0, 9, 0.0, "phone")], with_context, 0.0, enhancer)
 
 
 def test_wilson_and_mean_intervals():
