@@ -319,16 +319,13 @@ class PiiAnnotator:
 
 
 def redact(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
-    """The text with every span replaced by `<TYPE>`; overlapping spans are merged into the first one."""
+    """The text with every span replaced by `<TYPE>`; a span overlapping an earlier one extends its tag."""
     parts, position = [], 0
     for start, end, entity in sorted((s[0], s[1], s[2]) for s in spans):
-        if end <= position:
-            continue
         if start < position:
-            start = position
-        else:
-            parts.append(text[position:start])
-        parts.append(f"<{entity}>")
+            position = max(position, end)
+            continue
+        parts += [text[position:start], f"<{entity}>"]
         position = end
     parts.append(text[position:])
     return "".join(parts)
@@ -352,5 +349,4 @@ def redact_excerpt(text: str, spans: Iterable[Any] | None, max_chars: int) -> st
     found = [(f.start, f.end, f.type) for f in detector.find([window])[0]]
     given = [as_span(span) for span in spans or ()]
     kept = [span for span in given + found if span[0] < max_chars]
-    cut = max([max_chars] + [end for _, end, _ in kept])
-    return redact(text[:cut], [span for span in kept if span[1] <= cut])
+    return redact(text[:max([max_chars] + [end for _, end, _ in kept])], kept)

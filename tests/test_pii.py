@@ -166,6 +166,7 @@ def test_redaction_and_excerpts_leave_no_contact_identifier(regex_detector):
     text = "Reach David at david@company.com or on (845) 450 5693 please"
     assert redact(text, [(15, 32, "EMAIL_ADDRESS"), (20, 27, "URL")]) == "Reach David at <EMAIL_ADDRESS> or on " \
                                                                          "(845) 450 5693 please"
+    assert redact("abcdefghij", [(3, 7, "B"), (1, 4, "A")]) == "a<A>hij"  # overlapping spans: one tag
     # the cut at 20 runs through the address: it is replaced whole; the phone number past the cut is not shown
     assert redact_excerpt(text, [{"start": 15, "end": 32, "type": "EMAIL_ADDRESS"}], 20) == \
         "Reach David at <EMAIL_ADDRESS>"
