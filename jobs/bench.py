@@ -21,6 +21,7 @@ logged as one run of the MLflow experiment `bench`. Measurements, not timed test
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import importlib.util
 import itertools
@@ -78,13 +79,14 @@ class BenchSizes:
     quality_docs: int
     stage_docs: int
     dedup_sizes: tuple[int, ...]
+    warm_up: bool  # run the Spark job once, untimed, before measuring (quick runs only check it works)
     cluster: bool
 
     @classmethod
     def of(cls, quick: bool, shard_mb: float | None = None) -> BenchSizes:
         if quick:
-            return cls(shard_mb or 1.5, (1, 2), 40, 20, 100, 150, (300,), False)
-        return cls(shard_mb or 100.0, (1, 2, 4, 8), 400, 250, 600, 1000, (2_000, 10_000), True)
+            return cls(shard_mb or 1.5, (1, 2), 40, 20, 40, 100, (300,), False, False)
+        return cls(shard_mb or 100.0, (1, 2, 4, 8), 400, 150, 300, 1000, (2_000, 10_000), True, True)
 
 
 def timed(function: Callable[[], object]) -> tuple[object, float]:
@@ -125,10 +127,15 @@ class BenchShards:
 
 
 def ensure_shards(folder: Path, shards: int, shard_mb: float) -> BenchShards:
-    """WARC shards of about `shard_mb` MB made by make-shards, reused when the same request made them."""
+    """WARC shards of about `shard_mb` MB made by make-shards, reused when the same request (and the same
+    make-shards code) made them."""
+    from filters import planting
+    from jobs import make_shards as make_shards_module
     from jobs.make_shards import SUMMARY_FILE, ShardOptions, make_shards
 
-    request = {"shards": shards, "shard_mb": shard_mb, "seed": BENCH_SEED}
+    generator = hashlib.sha256(b"".join(Path(module.__file__).read_bytes() for module in (make_shards_module,
+                                                                                           planting))).hexdigest()
+    request = {"shards": shards, "shard_mb": shard_mb, "seed": BENCH_SEED, "generator": generator}
     request_file = folder / "bench-request.json"
     if request_file.is_file() and (folder / SUMMARY_FILE).is_file() and json.loads(request_file.read_text()) == request:
         summary = json.loads((folder / SUMMARY_FILE).read_text())
@@ -388,9 +395,11 @@ class SparkRun:
     clusters: list[dict] = field(default_factory=list)  # doc_id, cluster_id of planted documents
 
 
-def spark_job(spark, uris: list[str], work: Path, planted: set[str]) -> tuple[int, dict[str, float], list[dict]]:
+def spark_job(spark, uris: list[str], work: Path,
+              planted: set[str] | None) -> tuple[int, dict[str, float], list[dict]]:
     """The cheap stages as the benchmark runs them: ingest (read + extract -> Parquet), MinHash signatures
-    (annotate pass), near-duplicate clusters. Returns (documents, seconds per stage, clusters of `planted`)."""
+    (annotate pass) and, given the `planted` documents to report on, near-duplicate clusters.
+    Returns (documents, seconds per stage, the clusters of the planted documents)."""
     from jobs.annotate import annotate_documents
     from jobs.ingest import run_ingest
     from jobs.options import ReadOptions
@@ -416,6 +425,8 @@ def spark_job(spark, uris: list[str], work: Path, planted: set[str]) -> tuple[in
     annotations, _ = annotate_documents(spark, documents, [minhash_spec(DedupConfig())])
     annotations.write.mode("overwrite").parquet(str(work / "annotations"))
     seconds["minhash"] = time.perf_counter() - started
+    if planted is None:
+        return summary.documents, seconds, []
     started = time.perf_counter()
     clusters = near_duplicate_clusters(spark.read.parquet(str(work / "annotations")),
                                        checkpoint_dir=str(work / "checkpoints"))
@@ -428,14 +439,14 @@ def spark_job(spark, uris: list[str], work: Path, planted: set[str]) -> tuple[in
 
 
 def warm_up(spark, work: Path) -> None:
-    """The job once, untimed, on the bundled 16-page sample: starts the Python workers and loads their
-    modules, so the first measured run does not pay for it."""
-    _, seconds = timed(lambda: spark_job(spark, [str(SAMPLE_WARC)], work, set()))
+    """Ingest and MinHash once, untimed, on the bundled 16-page sample: starts the Python workers and
+    loads their modules, so the first measured run does not pay for it."""
+    _, seconds = timed(lambda: spark_job(spark, [str(SAMPLE_WARC)], work, None))
     print(f"[bench] warm-up on {SAMPLE_WARC.name}: {seconds:.1f} s")
 
 
 def measured_run(spark, label: str, shards: BenchShards, count: int, work: Path, roots: list[int],
-                 planted: set[str]) -> SparkRun:
+                 planted: set[str] | None) -> SparkRun:
     uris = manifest_uris(shards, count)
     with PeakMemory(roots) as memory:
         (documents, stage_seconds, clusters), seconds = timed(lambda: spark_job(spark, uris, work, planted))
@@ -483,7 +494,8 @@ def bench_spark(shards: BenchShards, sizes: BenchSizes, out: Path) -> tuple[list
     pairs = planted_pairs(shards.folder)
     planted = {p["doc_id"] for p in pairs} | {p.get("near_dup_of") or p["exact_dup_of"] for p in pairs}
     spark = get_spark("cc-sieve bench", master="local[2]")
-    warm_up(spark, out / "work" / "warm-up")
+    if sizes.warm_up:
+        warm_up(spark, out / "work" / "warm-up")
     roots = driver_jvm_pids()
     local_runs = [measured_run(spark, "local[2]", shards, count, out / "work" / f"local-{count}", roots, planted)
                   for count in sizes.shard_counts]
@@ -495,12 +507,13 @@ def bench_spark(shards: BenchShards, sizes: BenchSizes, out: Path) -> tuple[list
     largest = local_runs[-1]
     shard_paths = {str(path.relative_to(shards.folder)) for path in shards.paths[:largest.shards]}
     found = duplicates_found(pairs, largest.clusters, shard_paths) if largest.clusters else {}
-    cluster_runs = bench_cluster(shards, out, planted) if sizes.cluster else []
+    cluster_runs = bench_cluster(shards, out) if sizes.cluster else []
     return local_runs, cluster_runs, extra, found
 
 
-def bench_cluster(shards: BenchShards, out: Path, planted: set[str]) -> list[SparkRun]:
-    """The same job on every shard, on a standalone cluster on 127.0.0.1 with 1, then 2 workers of 1 core."""
+def bench_cluster(shards: BenchShards, out: Path) -> list[SparkRun]:
+    """Ingest + MinHash (the per-document work, which spreads over executors; the clustering is a small
+    shuffle) on every shard, on a standalone cluster on 127.0.0.1 with 1, then 2 workers of 1 core."""
     from jobs.cluster import ClusterLayout, down, up, worker_pids
     from jobs.spark import get_spark
 
@@ -514,7 +527,7 @@ def bench_cluster(shards: BenchShards, out: Path, planted: set[str]) -> list[Spa
             warm_up(spark, out / "work" / "warm-up")
             roots = driver_jvm_pids() + list(worker_pids(layout).values())
             runs.append(measured_run(spark, f"standalone, {workers} worker(s) x 1 core", shards, len(shards.paths),
-                                     out / "work" / f"cluster-{workers}", roots, planted))
+                                     out / "work" / f"cluster-{workers}", roots, None))
             spark.stop()
     finally:
         down(layout)
@@ -524,7 +537,7 @@ def bench_cluster(shards: BenchShards, out: Path, planted: set[str]) -> list[Spa
 def run_measurements(runs: list[SparkRun], stage: str) -> list[Measurement]:
     """Rows for the table; the first run is the stage's reference (1 shard, or 1 worker)."""
     return [Measurement(stage, f"{run.label}, {run.shards} shard(s)", index == 0, run.documents, run.megabytes,
-                        run.seconds, f"{run.shards} shard(s): ingest + MinHash + clusters, wall time",
+                        run.seconds, f"{run.shards} shard(s): {' + '.join(run.stage_seconds)}, wall time",
                         run.peak_python_mb, run.peak_jvm_mb)
             for index, run in enumerate(runs)]
 

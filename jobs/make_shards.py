@@ -565,9 +565,10 @@ def http_date(moment: datetime) -> str:
 
 
 class GzipMembers:
-    """Each record its own gzip member (as Common Crawl writes them); mtime 0, so bytes are reproducible."""
+    """Each record its own gzip member (as Common Crawl writes them); mtime 0, so bytes are reproducible.
+    Level 3: a third less CPU than zlib's default 6 for 9% more bytes (shards are made for the bench)."""
 
-    def __init__(self, stream, level: int = 6):
+    def __init__(self, stream, level: int = 3):
         self.stream = stream
         self.level = level
         self.buffer = io.BytesIO()
