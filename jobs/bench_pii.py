@@ -106,8 +106,7 @@ def bench_spark_regex(texts: list[str], count: int) -> list[Measurement]:
         with tempfile.TemporaryDirectory(prefix="bench-pii-") as folder:
             path = Path(folder) / "documents.parquet"
             pq.write_table(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), path)
-            # fetch_date as text: jobs/annotate.py's to_arrow_schema() has no time zone for a TimestampType
-            documents = spark.read.parquet(str(path)).withColumn("fetch_date", spark_string("fetch_date"))
+            documents = spark.read.parquet(str(path))
             spec = AnnotatorSpec.of("filters.pii:PiiAnnotator", mode="regex")
             seconds = in_annotator = 0.0
             for _ in range(2):
@@ -123,12 +122,6 @@ def bench_spark_regex(texts: list[str], count: int) -> list[Measurement]:
                         seconds, on),
             Measurement("pii-spark", "cc-sieve regex mode, its annotator in the pass", False, count,
                         megabytes(texts), in_annotator, on)]
-
-
-def spark_string(column: str):
-    from pyspark.sql import functions as F
-
-    return F.col(column).cast("string")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,9 +46,6 @@ def run_pii(spark, documents, spec, output: Path) -> dict:
     from jobs.annotate import annotate_documents
 
     started = time.perf_counter()
-    # fetch_date as text: jobs/annotate.py converts the schema with to_arrow_schema() and no time zone, which
-    # pyspark 4.3 refuses for a TimestampType column; this job does not output the date
-    documents = documents.withColumn("fetch_date", F.col("fetch_date").cast("string"))
     annotations, timers = annotate_documents(spark, documents, [spec])
     columns = ["doc_id", "url"] + [name for name in annotations.columns if name.startswith("pii_")]
     annotations.select(*columns).write.mode("overwrite").parquet(str(output))
