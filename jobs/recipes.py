@@ -10,8 +10,7 @@
       - rule: language
         languages: [en]
         min: 0.65
-    dedup: {enabled: false}          # kept as given (dedup options belong to the dedup stage)
-    pii: {max_entities: null}
+    dedup: {enabled: true, placement: after}   # near-duplicates removed among the kept documents
 
 A threshold written as null removes that bound (`max: null`). Every mistake gives one line naming
 the file, the key and what is allowed, e.g. `conf/recipes/bad.yaml: rules[2].rule: unknown rule
@@ -30,7 +29,7 @@ import difflib
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -44,7 +43,6 @@ from jobs.annotate import AnnotatorSpec
 from jobs.errors import UserError
 
 RECIPE_DIR = REPO_ROOT / "conf" / "recipes"
-DEDUP_PLACEMENTS = ("before", "after")
 THRESHOLD_KEYS = {"flag": set(), "range": {"min", "max"}, "language": {"min", "languages"}}
 OPTION_FOLDERS = {"lexicon": "lexicons/", "lists": ""}
 OPTION_FILES = {"lexicon": ("en",),
@@ -53,6 +51,16 @@ OPTION_FILES = {"lexicon": ("en",),
 
 class RecipeError(UserError):
     """A recipe that cannot be used; the message is one line naming the file and the key."""
+
+
+class RecipeDedup(BaseModel):
+    """Whether a recipe removes near-duplicates, and whether before or after its rules. How duplicates are
+    found (MinHash parameters, scope, survivor) is the benchmark's dedup stage, shared by every recipe."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    placement: Literal["before", "after"] = "after"
 
 
 class RuleEntry(BaseModel):
@@ -108,8 +116,7 @@ class Recipe(BaseModel):
     name: str = Field(min_length=1)
     description: str = ""
     rules: list[RuleEntry] = Field(default_factory=list)
-    dedup: dict[str, Any] = Field(default_factory=lambda: {"enabled": False})
-    pii: dict[str, Any] = Field(default_factory=dict)
+    dedup: RecipeDedup = Field(default_factory=RecipeDedup)
     path: Path | None = Field(default=None, exclude=True)
 
     def rule_names(self) -> list[str]:
@@ -135,16 +142,14 @@ class Recipe(BaseModel):
 
     def dedup_placement(self) -> str:
         """"none", "before" (dedup, then rules) or "after" (rules, then dedup among the kept)."""
-        if not self.dedup.get("enabled", False):
-            return "none"
-        return self.dedup.get("placement", "after")
+        return self.dedup.placement if self.dedup.enabled else "none"
 
     def as_params(self) -> dict[str, Any]:
         return {"name": self.name, "description": self.description, "file": str(self.path or ""),
                 "rule_order": self.rule_names(),
                 "rules": {entry.rule: entry.settings() for entry in self.rules},
                 "text_transform": self.text_transform() or "none",
-                "dedup": {**self.dedup, "placement": self.dedup_placement()}, "pii": dict(self.pii)}
+                "dedup": {"placement": self.dedup_placement()}}
 
 
 def c4_variant_of(rule_name: str) -> str | None:
@@ -264,7 +269,8 @@ def first_error(path: Path, error: ValidationError) -> str:
     first = error.errors()[0]
     message = first["msg"]
     if first["type"] == "extra_forbidden":
-        allowed = RuleEntry.model_fields if "rules" in first["loc"] else Recipe.model_fields
+        section = first["loc"][0] if len(first["loc"]) > 1 else None
+        allowed = {"rules": RuleEntry, "dedup": RecipeDedup}.get(section, Recipe).model_fields
         message = f"unknown key; allowed: {', '.join(name for name in allowed if name != 'path')}"
     return f"{path}: {key_path(first['loc'])}: {message}"
 
@@ -286,12 +292,6 @@ def check_recipe(recipe: Recipe, path: Path) -> None:
     if len(variants) > 1:
         raise RecipeError(f"{path}: rules: C4 rules of variants {', '.join(variants)} in one recipe; a "
                           "recipe cleans its text one way: use the rules of one variant")
-    placement = recipe.dedup.get("placement")
-    if placement is not None and placement not in DEDUP_PLACEMENTS:
-        raise RecipeError(f"{path}: dedup.placement: {placement!r} is not one of "
-                          f"{', '.join(DEDUP_PLACEMENTS)}")
-    if not isinstance(recipe.dedup.get("enabled", False), bool):
-        raise RecipeError(f"{path}: dedup.enabled: must be true or false")
 
 
 def check_entry(entry: RuleEntry, where: str) -> None:

@@ -310,8 +310,9 @@ def uncertainty_section(page: Page, parent: RunView, recipe: RunView) -> None:
     rows = []
     for name in sampled:
         base = name[: -len(".sample_size")]
-        rows.append([base, metric_cell(recipe, name), metric_cell(recipe, f"{base}.ci_low", "share"),
-                     metric_cell(recipe, f"{base}.ci_high", "share")])
+        kind = "number" if "per_1k" in base else "share"  # entities per 1,000 documents are not shares
+        rows.append([base, metric_cell(recipe, name), metric_cell(recipe, f"{base}.ci_low", kind),
+                     metric_cell(recipe, f"{base}.ci_high", kind)])
     if rows:
         page.table(["sampled rate", "sample size", "95% CI low", "95% CI high"], rows)
     else:

@@ -105,7 +105,8 @@ def test_predicates_of_every_kind():
      "it takes: nothing"),
     ("name: x\nrules:\n  - rule: gopher_word_count\n    maximum: 5\n",
      "rules[0].maximum: unknown key; allowed: rule, min, max, languages, lexicon, lists, language"),
-    ("name: x\nfilters: []\n", "filters: unknown key; allowed: name, description, rules, dedup, pii"),
+    ("name: x\nfilters: []\n", "filters: unknown key; allowed: name, description, rules, dedup"),
+    ("name: x\ndedup: {enabled: true, scope: crawl}\n", "dedup.scope: unknown key; allowed: enabled, placement"),
     ("description: no name\n", "name: Field required"),
     ("name: x\nrules:\n  - rule: gopher_word_count\n  - rule: gopher_word_count\n",
      "rules[1].rule: rule 'gopher_word_count' is already listed at rules[0]"),
@@ -120,7 +121,7 @@ def test_predicates_of_every_kind():
     ("name: x\nrules:\n  - rule: badwords_ldnoobw\n    language: klingon\n",
      "rules[0].language: 'klingon': use detected, declared or a language of ldnoobw-c4-25e679f (ar, cs,"),
     ("name: x\ndedup: {enabled: true, placement: during}\n",
-     "dedup.placement: 'during' is not one of before, after"),
+     "dedup.placement: Input should be 'before' or 'after'"),
     ("- just\n- a list\n", "expected a mapping"),
     ("name: [unclosed\n", "not valid YAML"),
 ])
@@ -200,13 +201,13 @@ def test_params_for_mlflow_and_the_data_card():
     assert load_recipe("gopher").kept_text_columns() is None
 
 
-def test_dedup_options_are_kept(tmp_path):
-    recipe = load_recipe(write(tmp_path, "name: x\ndedup: {enabled: true, placement: before, scope: x}\n"))
-    assert recipe.dedup == {"enabled": True, "placement": "before", "scope": "x"}
-    assert recipe.dedup_placement() == "before"
+def test_dedup_placement(tmp_path):
+    recipe = load_recipe(write(tmp_path, "name: x\ndedup: {enabled: true, placement: before}\n"))
+    assert recipe.dedup_placement() == "before" and recipe.as_params()["dedup"] == {"placement": "before"}
     enabled = load_recipe(write(tmp_path, "name: y\ndedup: {enabled: true}\n", "y.yaml"))
     assert enabled.dedup_placement() == "after"
     assert load_recipe("raw").dedup_placement() == "none"
+    assert load_recipe("fineweb").dedup_placement() == "after"  # FineWeb's MinHash ran after its filters
 
 
 @pytest.mark.integration
