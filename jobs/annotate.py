@@ -129,4 +129,17 @@ def annotate_documents(spark, documents, specs: list[AnnotatorSpec]):
         for annotator, spec in zip(annotators, specs, strict=True):
             timers[spec.target.rsplit(":", 1)[-1]].add(seconds.get(annotator.name, 0.0))
 
-    return documents.mapInArrow(run, from_arrow_schema(schema)), timers
+    return spread(spark, documents).mapInArrow(run, from_arrow_schema(schema)), timers
+
+
+def spread(spark, documents):
+    """The documents in at least two partitions per core, so one big shard does not leave cores idle.
+
+    The documents table has one file (one partition) per shard: on a few shards, or one big JSONL
+    file, a single task would annotate nearly everything. Hash partitioning by doc_id keeps every
+    result independent of the partition count; inputs already split finely are left as they are.
+    """
+    wanted = 2 * spark.sparkContext.defaultParallelism
+    if documents.rdd.getNumPartitions() >= wanted:
+        return documents
+    return documents.repartition(wanted, "doc_id")

@@ -96,22 +96,31 @@ def run_benchmark(spark, config: BenchmarkConfig, recipes, uris: list[str]) -> B
 
 
 def comparison_table(result: BenchmarkResult) -> str:
-    harm = result.harm_detectors
-    header = ["recipe", "docs kept", "retention", "dup rate", "PII/1k docs"]
-    header += [f"{h} rate" for h in harm] + [f"{h} vs raw" for h in harm] + ["collateral"]
+    """One row per recipe; a harm column reads "rate among kept (change against raw)". Detectors that
+    flag no input document are named under the table instead of filling it with zeros."""
+    baseline = result.recipes[0].metrics if result.recipes else {}
+    raw = next((r.metrics for r in result.recipes if r.name == "raw"), baseline)
+    shown = [h for h in result.harm_detectors if raw.get(f"harm_rate.{h}", 0) > 0]
+    silent = [h for h in result.harm_detectors if h not in shown]
+    header = ["recipe", "docs kept", "retention", "dup rate", "PII/1k docs", *shown, "collateral"]
     rows = [header]
     for recipe in result.recipes:
         m = recipe.metrics
         row = [recipe.name, f"{m['docs_kept']:,.0f}", f"{m['retention_docs']:.1%}",
                f"{m.get('duplicate_rate', 0):.1%}", f"{m.get('pii_per_1k_docs', 0):,.0f}"]
-        row += [f"{m.get(f'harm_rate.{h}', 0):.1%}" for h in harm]
-        row += [f"{-m.get(f'reduction_vs_raw.harm_rate.{h}', 0):+.0%}" for h in harm]
-        row += [f"{m['collateral']:.1%}" if "collateral" in m else "n/a"]
+        for h in shown:
+            change = -m.get(f"reduction_vs_raw.harm_rate.{h}", 0.0)
+            row.append(f"{m.get(f'harm_rate.{h}', 0):.1%}" + ("" if recipe.name == "raw" else f" ({change:+.0%})"))
+        row.append(f"{m['collateral']:.1%}" if "collateral" in m and m["docs_removed"] else "-")
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(
         r, widths, strict=True))) for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
+    lines.append("harm columns: share of kept documents the detector flags (relative change against raw); "
+                 "collateral: share of removed documents no detector flags")
+    if silent:
+        lines.append(f"no input document flagged by: {', '.join(silent)}")
     return "\n".join(lines)
 
 

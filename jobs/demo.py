@@ -1,6 +1,6 @@
 """`make demo`: the default benchmark in local mode on the bundled real Common Crawl samples.
 
-Ingests the samples in data/commoncrawl, annotates them once, deduplicates, evaluates the six
+Ingests the samples in data/commoncrawl, annotates them once, deduplicates, evaluates the
 default recipes, logs to MLflow's local store (sqlite:///mlflow.db in the working folder), writes
 the transparency report and prints the comparison table and where to look.
 """

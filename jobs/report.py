@@ -18,6 +18,7 @@ import hashlib
 import html
 import json
 import math
+import os
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -378,6 +379,7 @@ def comparison_page(parent: RunView, recipes: list[RunView], folder: Path, workd
 
 def write_report(run_id: str, output: str | Path, tracking_uri: str | None = None, log: bool = True) -> Path:
     """Render the comparison page and every recipe page; return the path of index.html."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per artifact otherwise
     import mlflow
     from mlflow.tracking import MlflowClient
 
