@@ -80,7 +80,9 @@ def test_planted_exact_and_close_duplicates_are_found(bench):
         pytest.skip("jobs/dedup.py is not there yet")
     found = results["dedup_truth"]
     assert found["found_share.exact_dup"] == 1.0
-    assert found["found_share.near_dup_0.95"] == 1.0
+    # 14 bands x 8 rows miss a pair at Jaccard 0.9 with probability (1 - 0.9**8)**14 < 0.001
+    close = {key: share for key, share in found.items() if key.startswith("found_share.near_dup_0.9")}
+    assert close and set(close.values()) == {1.0}
 
 
 def test_one_mlflow_run_in_the_bench_experiment(bench):
