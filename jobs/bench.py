@@ -564,13 +564,18 @@ def ratio_table(measurements: list[Measurement]) -> str:
     return "\n".join(lines)
 
 
-def scaling_lines(runs: list[SparkRun]) -> str:
-    if not runs:
-        return ""
-    first = runs[0]
-    lines = [f"time growth ({first.label}): " + ", ".join(
-        f"{run.shards} shard(s) {run.seconds:.0f} s (x{run.seconds / first.seconds:.2f} time for "
-        f"x{run.shards / first.shards:g} data)" for run in runs)]
+def scaling_lines(local_runs: list[SparkRun], cluster_runs: list[SparkRun]) -> str:
+    """How wall time grows with the shards (local) and shrinks with the workers (cluster)."""
+    lines = []
+    if local_runs:
+        first = local_runs[0]
+        lines.append(f"time growth, {first.label} (one task per shard, so 1 shard keeps one core busy): " + ", ".join(
+            f"{run.shards} shard(s) {run.seconds:.0f} s (x{run.seconds / first.seconds:.2f} time for "
+            f"x{run.shards / first.shards:g} data)" for run in local_runs))
+    if len(cluster_runs) == 2:
+        one, two = cluster_runs
+        lines.append(f"cluster scaling, {one.shards} shards: 1 worker {one.seconds:.0f} s, "
+                     f"2 workers {two.seconds:.0f} s (x{one.seconds / two.seconds:.2f} faster)")
     return "\n".join(lines)
 
 
@@ -658,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[bench] spark: {seconds:.1f} s")
         measurements += extra + run_measurements(local_runs, "spark e2e") + run_measurements(cluster_runs, "cluster")
     table = ratio_table(measurements)
-    growth = scaling_lines(local_runs)
+    growth = scaling_lines(local_runs, cluster_runs)
     print(table)
     if growth:
         print(growth)
