@@ -38,6 +38,7 @@ th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
 img{max-width:100%;border:1px solid #d0d7de}
 """
 
+TOP_LANGUAGES = 15
 SECTIONS = ["Sources", "Processing", "Effects", "Uncertainty", "Examples"]
 
 
@@ -200,8 +201,12 @@ def sources_section(page: Page, parent: RunView) -> None:
                  s.get("failed", "")] for s in shards])
     page.table(["record type", "records"], [[k, f"{v:,}"] for k, v in sorted(record_types.items())])
     language_label = "detected language" if sources.get("language_column") == "language" else "declared language"
-    page.table([language_label, "documents"], [[r["value"], f"{r['documents']:,}"]
-                                                for r in sources.get("languages", [])])
+    languages = sources.get("languages", [])
+    rows = [[r["value"], f"{r['documents']:,}"] for r in languages[:TOP_LANGUAGES]]
+    if len(languages) > TOP_LANGUAGES:
+        rest = languages[TOP_LANGUAGES:]
+        rows.append([f"{len(rest)} other languages", f"{sum(r['documents'] for r in rest):,}"])
+    page.table([language_label, "documents"], rows)
     page.table(["top host", "documents"], [[r["value"], f"{r['documents']:,}"] for r in sources.get("top_hosts", [])])
     if failures:
         page.paragraph("Failures and skipped records (nothing is dropped silently)")
@@ -219,7 +224,8 @@ def rule_rows(recipe: RunView) -> list[list]:
     rows = []
     names = json.loads(recipe.params.get("rule_order", "[]"))
     for name in names:
-        settings = {k.split(".", 2)[2]: v for k, v in recipe.params.items() if k.startswith(f"rules.{name}.")}
+        settings = {k.split(".", 2)[2]: v for k, v in recipe.params.items()
+                    if k.startswith(f"rules.{name}.") and v != "None"}  # an absent bound is not a threshold
         rule = RULES.get(name)
         rows.append([name, ", ".join(f"{k} = {v}" for k, v in sorted(settings.items())) or "defaults",
                      getattr(rule, "source", "") if rule else "", getattr(rule, "note", "") if rule else ""])
