@@ -438,10 +438,10 @@ def spark_job(spark, uris: list[str], work: Path,
     return summary.documents, seconds, [row.asDict() for row in rows]
 
 
-def warm_up(spark, work: Path) -> None:
-    """Ingest and MinHash once, untimed, on the bundled 16-page sample: starts the Python workers and
-    loads their modules, so the first measured run does not pay for it."""
-    _, seconds = timed(lambda: spark_job(spark, [str(SAMPLE_WARC)], work, None))
+def warm_up(spark, work: Path, clusters: bool) -> None:
+    """The job once, untimed, on the bundled 16-page sample: starts the Python workers, loads their
+    modules and compiles the plans, so the first measured run does not pay for it."""
+    _, seconds = timed(lambda: spark_job(spark, [str(SAMPLE_WARC)], work, set() if clusters else None))
     print(f"[bench] warm-up on {SAMPLE_WARC.name}: {seconds:.1f} s")
 
 
@@ -495,7 +495,7 @@ def bench_spark(shards: BenchShards, sizes: BenchSizes, out: Path) -> tuple[list
     planted = {p["doc_id"] for p in pairs} | {p.get("near_dup_of") or p["exact_dup_of"] for p in pairs}
     spark = get_spark("cc-sieve bench", master="local[2]")
     if sizes.warm_up:
-        warm_up(spark, out / "work" / "warm-up")
+        warm_up(spark, out / "work" / "warm-up", clusters=True)
     roots = driver_jvm_pids()
     local_runs = [measured_run(spark, "local[2]", shards, count, out / "work" / f"local-{count}", roots, planted)
                   for count in sizes.shard_counts]
@@ -524,7 +524,7 @@ def bench_cluster(shards: BenchShards, out: Path) -> list[SparkRun]:
             up(layout, workers=workers, cores=1, memory="2g")
             spark = get_spark("cc-sieve bench cluster", master=layout.master_url,
                               overrides={"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
-            warm_up(spark, out / "work" / "warm-up")
+            warm_up(spark, out / "work" / "warm-up", clusters=False)
             roots = driver_jvm_pids() + list(worker_pids(layout).values())
             runs.append(measured_run(spark, f"standalone, {workers} worker(s) x 1 core", shards, len(shards.paths),
                                      out / "work" / f"cluster-{workers}", roots, None))

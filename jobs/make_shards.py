@@ -381,8 +381,10 @@ def shift_truth_offsets(document: PlannedDocument, at: int, by: int) -> None:
         document.truth["toxic_span"] = [toxic[0] + by, toxic[1] + by]
 
 
-def plan_shard(options: ShardOptions, sources: Sources, shard: int, count: int, first_serial: int,
+def plan_shard(options: ShardOptions, sources: Sources, count: int, first_serial: int,
                rng: random.Random) -> list[PlannedDocument]:
+    """`count` documents in file order: originals, some planted with PII, toxic lines or blocklisted URLs,
+    and copies of clean originals (near-duplicates at the Jaccard levels in turn, exact duplicates)."""
     near_count = round(count * options.near_dup_rate)
     exact_count = round(count * options.exact_dup_rate)
     original_count = count - near_count - exact_count
@@ -411,7 +413,8 @@ def plan_shard(options: ShardOptions, sources: Sources, shard: int, count: int, 
         category = rng.choice(options.blocklist_categories)
         domain = rng.choice(sources.blocked[category])
         host = ("www." if rng.random() < 0.5 else "") + domain
-        document.url = f"https://{host}/{slug(document.text.split(chr(10), 1)[0])}-{first_serial + index}"
+        title = document.text.split("\n", 1)[0]
+        document.url = f"https://{host}/{slug(title)}-{first_serial + index}"
         document.truth.update(blocklisted=True, blocklist_category=category, blocklist_domain=domain)
     clean = [i for i, d in enumerate(originals) if not d.truth]
     long_enough = [i for i in clean if len(shingle_words(originals[i].text)) >= MIN_NEAR_DUP_SOURCE_WORDS] or clean
@@ -678,7 +681,7 @@ def make_shard(options: ShardOptions, index: int, count: int, first_serial: int)
     sources = load_sources(options.blocklist_categories)
     rng = random.Random(f"{options.seed}:shard:{index}")
     names = shard_names(options.crawl_id, index, rng)
-    documents = plan_shard(options, sources, index, count, first_serial, rng)
+    documents = plan_shard(options, sources, count, first_serial, rng)
     offsets = sorted(rng.randrange(SHARD_HOURS * 3600) for _ in documents)
     vocabulary = {pool.language: pool.vocabulary for pool in sources.pools}
     library = markup_library(options.seed, sources.pools[0].vocabulary)
