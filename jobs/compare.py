@@ -177,15 +177,17 @@ def load_truth(spark, paths: list[Path]):
             for line in handle:
                 item = json.loads(line)
                 rows.append((item["doc_id"], item.get("near_dup_of"), item.get("exact_dup_of"),
-                             bool(item.get("pii")), bool(item.get("toxic")), bool(item.get("blocklisted"))))
-    schema = ("doc_id string, near_dup_of string, exact_dup_of string, planted_pii boolean, "
+                             item.get("jaccard_target"), bool(item.get("pii")), bool(item.get("toxic")),
+                             bool(item.get("blocklisted"))))
+    schema = ("doc_id string, near_dup_of string, exact_dup_of string, jaccard_target double, planted_pii boolean, "
               "planted_toxic boolean, planted_blocklisted boolean")
     return spark.createDataFrame(rows, schema)
 
 
 def truth_metrics(table, truth, plan: RecipePlan, measures: MeasureColumns) -> dict[str, float]:
     """Share of each planted truth that the recipe keeps: a duplicate remains when the copy and the
-    document it copies are both kept; PII, toxic and blocklisted documents remain when kept."""
+    document it copies are both kept (near-duplicates also per planted Jaccard level); PII, toxic and
+    blocklisted documents remain when kept."""
     from pyspark.sql import functions as F
 
     decided, _ = with_decisions(table, plan, measures)
@@ -213,6 +215,12 @@ def truth_metrics(table, truth, plan: RecipePlan, measures: MeasureColumns) -> d
         metrics[f"truth.{name}_planted"] = planted
         if planted:
             metrics[f"truth.{name}_remaining_share"] = float(row[f"{name}_remaining"] or 0) / planted
+    near_dup, remains = aggregations["near_dup"]
+    by_level = joined.where(near_dup & F.col("jaccard_target").isNotNull()).groupBy("jaccard_target").agg(
+        F.count(F.lit(1)).alias("planted"),
+        F.sum(F.when(F.coalesce(remains, F.lit(False)), 1).otherwise(0)).alias("remaining")).collect()
+    for level in by_level:
+        metrics[f"truth.near_dup_{level['jaccard_target']:g}_remaining_share"] = level["remaining"] / level["planted"]
     return metrics
 
 

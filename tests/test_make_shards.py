@@ -255,6 +255,29 @@ def test_the_benchmark_finds_the_truth_beside_the_manifest(shards):
     assert find_truth([str(shards / "warc.paths.gz")], None) == [shards / "truth.jsonl"]
 
 
+@pytest.mark.integration
+def test_benchmark_truth_scoring_per_recipe(spark, shards, truth, wet):
+    """jobs.compare's planted-truth metrics on this truth: a recipe that drops every planted PII document
+    and the near-duplicate copies at 0.8 and above leaves none of those, and all of the rest."""
+    from jobs.compare import load_truth, truth_metrics
+    from jobs.evaluate import MeasureColumns, RecipePlan
+
+    rows = {r["doc_id"]: r for r in truth if r["format"] == "wet"}
+    table = spark.createDataFrame(
+        [(doc_id, bool(rows.get(doc_id, {}).get("pii")), rows.get(doc_id, {}).get("jaccard_target"))
+         for doc_id in wet], "doc_id string, pii_found boolean, copy_level double")
+    plan = RecipePlan("test", {"pii": "pii_found", "close_copy": "copy_level >= 0.8"})
+    metrics = truth_metrics(table, load_truth(spark, [shards / "truth.jsonl"]), plan, MeasureColumns())
+    pii_docs = {d for d, r in rows.items() if r.get("pii")}
+    toxic = [d for d, r in rows.items() if r.get("toxic")]
+    assert metrics["truth.pii_docs_planted"] == 50 and metrics["truth.pii_docs_remaining_share"] == 0.0
+    assert metrics["truth.toxic_docs_remaining_share"] == len(set(toxic) - pii_docs) / len(toxic)
+    assert metrics["truth.exact_dup_remaining_share"] == 1.0
+    assert metrics["truth.near_dup_0.5_remaining_share"] == metrics["truth.near_dup_0.7_remaining_share"] == 1.0
+    assert {metrics[f"truth.near_dup_{level}_remaining_share"] for level in ("0.8", "0.9", "0.95")} == {0.0}
+    assert metrics["truth.near_dup_remaining_share"] == pytest.approx(0.4)
+
+
 def test_options_are_checked_before_any_work(tmp_path):
     with pytest.raises(MakeShardsError, match="fewer than --shards"):
         parse_args(["--output", str(tmp_path), "--docs", "2", "--shards", "3"])
