@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -24,14 +25,21 @@ from tests.s3server import free_port
 
 pytestmark = pytest.mark.integration
 
-RECIPES = ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords"]
+RECIPES = ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords", "pii-dolma"]
 
 
 @pytest.fixture(scope="module")
 def benchmark_run(spark, tmp_path_factory):
     folder = tmp_path_factory.mktemp("benchmark")
     tracking_uri = f"sqlite:///{folder / 'mlflow.db'}"
-    args = parse_args(["--input", str(CC_SAMPLES), "--recipes", ",".join(RECIPES), "--tracking-uri", tracking_uri,
+    # Beside the real samples: a file that is not a crawl file and a shard that does not exist. Both are
+    # recorded as failures and counted in MLflow while the six real shards finish.
+    broken = folder / "broken"
+    broken.mkdir()
+    (broken / "not-a-warc.warc.gz").write_bytes(b"this is not a WARC file\n" * 40)
+    args = parse_args(["--input", str(CC_SAMPLES), "--input", str(broken / "not-a-warc.warc.gz"),
+                       "--input", str(broken / "missing.warc.gz"),
+                       "--recipes", ",".join(RECIPES), "--tracking-uri", tracking_uri,
                        "--output", str(folder / "out"), "--experiment", "cc-sieve-test"])
     config = apply_overrides(load_benchmark_config(), args)
     result = run_benchmark(spark, config, load_recipes(config.recipes), resolve_inputs(config.input.specs))
@@ -54,7 +62,8 @@ def test_one_parent_and_one_child_per_recipe_with_every_metric(benchmark_run):
     parent, recipe_runs = children(benchmark_run)
     assert parent.data.tags["cc_sieve.role"] == "benchmark"
     assert sorted(r.data.tags["cc_sieve.recipe"] for r in recipe_runs) == sorted(RECIPES)
-    assert parent.data.metrics["shards_total"] == 6 and parent.data.metrics["documents"] == 716
+    assert parent.data.metrics["shards_total"] == 8 and parent.data.metrics["documents"] == 716
+    assert parent.data.metrics["shards_failed"] == 2 and parent.data.metrics["failures"] == 2
     assert parent.data.params["input.crawl_ids"] == "CC-MAIN-2019-30,CC-MAIN-2019-51,CC-MAIN-2020-34,CC-MAIN-2024-22"
     required = {"docs_in", "docs_kept", "retention_docs", "chars_kept", "words_kept", "duplicate_rate",
                 "pii_per_1k_docs", "pii_doc_rate", "collateral"}
@@ -64,6 +73,14 @@ def test_one_parent_and_one_child_per_recipe_with_every_metric(benchmark_run):
         assert any(m.startswith("harm_rate.") for m in metrics)
         assert any(m.startswith("reduction_vs_raw.harm_rate.") for m in metrics)
         assert metrics["docs_in"] == 716
+
+
+def test_failed_shards_are_an_artifact_of_the_benchmark_run(benchmark_run, tmp_path):
+    parent, _ = children(benchmark_run)
+    local = benchmark_run["client"].download_artifacts(parent.info.run_id, "failures.csv", str(tmp_path))
+    failures = {Path(row["source_shard"]).name: row["error_class"]
+                for row in csv.DictReader(open(local, newline=""))}
+    assert failures == {"not-a-warc.warc.gz": "not_a_shard", "missing.warc.gz": "missing"}
 
 
 def test_counts_equal_a_direct_count_over_the_annotations(benchmark_run, spark):
@@ -84,9 +101,13 @@ def test_recipes_that_target_a_harm_do_not_raise_it(benchmark_run):
     _, recipe_runs = children(benchmark_run)
     by_name = {r.data.tags["cc_sieve.recipe"]: r.data.metrics for r in recipe_runs}
     raw = by_name["raw"]
-    assert by_name["badwords"]["harm_rate.ldnoobw"] <= raw["harm_rate.ldnoobw"]
-    for detector in ["url_adult", "url_mixed_adult"]:
-        assert by_name["url-blocklist"][f"harm_rate.{detector}"] <= raw[f"harm_rate.{detector}"]
+    assert by_name["badwords"]["harm_rate.ldnoobw"] < raw["harm_rate.ldnoobw"]
+    assert by_name["url-blocklist"]["harm_rate.url_adult"] <= raw["harm_rate.url_adult"]
+    assert by_name["pii-dolma"]["pii_doc_rate"] < raw["pii_doc_rate"]
+    assert by_name["pii-dolma"]["harm_rate.pii_density"] < raw["harm_rate.pii_density"]
+    # A recipe raises the rate of a harm it does not target when it removes other documents: the
+    # blocklist recipe keeps the one page on UT1's mixed_adult list and removes another page.
+    assert by_name["url-blocklist"]["harm_rate.url_mixed_adult"] > raw["harm_rate.url_mixed_adult"] > 0
 
 
 def test_notebook_runs_against_the_store(benchmark_run, tmp_path):
@@ -103,7 +124,7 @@ def test_notebook_runs_against_the_store(benchmark_run, tmp_path):
     client.execute()
     outputs = "\n".join(o.get("text", "") + json.dumps(o.get("data", {}).get("text/plain", ""))
                         for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs)
-    assert "716 documents from 6 shards" in outputs
+    assert "716 documents from 8 shards" in outputs
     for recipe in RECIPES:
         assert recipe in outputs
 
@@ -129,9 +150,10 @@ def test_mlflow_server_on_loopback_serves_the_runs_over_rest(benchmark_run):
                                                           "max_results": 100}).encode())
         with urllib.request.urlopen(request, timeout=30) as response:
             runs = json.load(response)["runs"]
-        names = sorted(r["info"]["run_name"] for r in runs)
-        assert len(runs) == len(RECIPES) + 1
-        assert sorted(set(names) - {benchmark_run["result"].parent_run_id}) >= sorted(RECIPES)
+        parent = children(benchmark_run)[0]
+        assert sorted(r["info"]["run_name"] for r in runs) == sorted([*RECIPES, parent.info.run_name])
+        served = {r["info"]["run_id"]: r for r in runs}[parent.info.run_id]
+        assert {m["key"]: m["value"] for m in served["data"]["metrics"]}["documents"] == 716
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -156,19 +178,35 @@ def every_logged_text(benchmark_run) -> list[tuple[str, str]]:
     return texts
 
 
-def test_no_pii_from_the_input_in_params_metrics_or_artifacts(benchmark_run):
+CONTACT_TYPES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS"]
+
+
+def input_pii(benchmark_run, spark) -> set[str]:
+    """The contact details the benchmark itself found in the input texts (from its spans)."""
+    out = benchmark_run["table_path"]
+    documents = spark.read.parquet(str(out / "ingest" / "documents")).select("doc_id", "text")
+    rows = spark.read.parquet(str(out / "annotations")).where("pii_total > 0").select(
+        "doc_id", "pii_spans").join(documents, "doc_id").collect()
+    return {row["text"][span["start"]:span["end"]] for row in rows for span in row["pii_spans"]
+            if span["type"] in CONTACT_TYPES}
+
+
+def test_no_pii_from_the_input_in_params_metrics_or_artifacts(benchmark_run, spark):
     from filters.pii import PiiAnnotator
 
-    detector = PiiAnnotator(mode="regex")
+    found_in_input = input_pii(benchmark_run, spark)
+    assert len(found_in_input) > 20  # the real samples hold e-mail addresses, phone and IP numbers
     texts = every_logged_text(benchmark_run)
-    assert any(where.endswith("removed_samples.json") for where, _ in texts)
-    found = detector.annotate({"doc_id": [w for w, _ in texts], "text": [t for _, t in texts],
-                               "url": [None] * len(texts), "language": [None] * len(texts)})
-    contact_types = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE"]
-    leaks = [(where, t) for (where, _), *counts in zip(texts, *[found[f"pii_{t}"] for t in contact_types],
-                                                        strict=True)
-             for t, c in zip(contact_types, counts, strict=True) if c]
+    leaks = [(where, value) for where, text in texts for value in found_in_input if value in text]
     assert not leaks, leaks[:5]
+    # The excerpts of removed documents are real text: the detector finds no contact detail in them.
+    excerpts = [sample["excerpt"] for where, text in texts if where.endswith("removed_samples.json")
+                for sample in json.loads(text)]
+    assert len(excerpts) > 50
+    found = PiiAnnotator(mode="regex", entities=CONTACT_TYPES, score_threshold=0.4).annotate(
+        {"doc_id": list(range(len(excerpts))), "text": excerpts, "url": [None] * len(excerpts),
+         "language": [None] * len(excerpts)})
+    assert sum(found["pii_total"]) == 0
 
 
 class SectionParser(HTMLParser):
