@@ -417,10 +417,7 @@ def spark_job(spark, uris: list[str], work: Path,
     from jobs.config import DedupConfig
     from jobs.dedup import minhash_spec, near_duplicate_clusters
 
-    # fetch_date as text: annotate_documents' to_arrow_schema() has no time zone, which pyspark 4.3 refuses
-    # for a TimestampType column (MinHash does not read the date)
-    documents = spark.read.parquet(str(work / "ingest" / "documents")).withColumn(
-        "fetch_date", F.col("fetch_date").cast("string"))
+    documents = spark.read.parquet(str(work / "ingest" / "documents"))
     started = time.perf_counter()
     annotations, _ = annotate_documents(spark, documents, [minhash_spec(DedupConfig())])
     annotations.write.mode("overwrite").parquet(str(work / "annotations"))
