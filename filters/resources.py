@@ -9,7 +9,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+
+def project_root() -> Path:
+    """The repository folder (conf/, data/). Imported from the zip that spark-submit ships (--py-files),
+    this file's folder is inside the zip: the driver then takes CC_SIEVE_HOME, which `cc-sieve submit` sets."""
+    here = Path(__file__).resolve().parent.parent
+    if here.is_dir():
+        return here
+    return Path(os.environ.get("CC_SIEVE_HOME") or os.getcwd())
+
+
+REPO_ROOT = project_root()
 
 
 def data_roots() -> list[Path]:

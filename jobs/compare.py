@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -317,7 +318,10 @@ def log_input_manifest(out: Path) -> None:
 
     rows = shard_rows(out)
     frame = pd.DataFrame(rows)
-    dataset = mlflow.data.from_pandas(frame, source=str(out / "ingest" / "shards.parquet"), name="input-shards")
+    with warnings.catch_warnings():  # MLflow's schema hints about integer columns and local sources
+        warnings.simplefilter("ignore", UserWarning)
+        dataset = mlflow.data.from_pandas(frame, source=str(out / "ingest" / "shards.parquet"),
+                                          name="input-shards")
     mlflow.log_input(dataset, context="input")
 
 

@@ -7,9 +7,10 @@ import re
 import sys
 from pathlib import Path
 
+from filters.resources import REPO_ROOT
 from jobs.errors import UserError
 
-CONF_DIR = Path(__file__).resolve().parent.parent / "conf" / "spark"
+CONF_DIR = REPO_ROOT / "conf" / "spark"
 
 
 class SparkConfError(UserError):

@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     print(" ".join(command))
     if args.dry_run:
         return 0
-    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "PYSPARK_PYTHON": args.python,
+    env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "PYSPARK_PYTHON": args.python, "CC_SIEVE_HOME": str(REPO_ROOT),
            "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP", "127.0.0.1")}
     return subprocess.run(command, env=env).returncode
 

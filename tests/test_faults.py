@@ -146,5 +146,5 @@ def test_unreachable_tracking_uri_and_unknown_master_fail_before_spark():
 
 def test_default_preset_is_valid():
     config = load_benchmark_config()
-    assert config.recipes == ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords"]
+    assert config.recipes == ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords", "pii-dolma"]
     assert (config.dedup.bands, config.dedup.rows) == (14, 8)
