@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 DEMO_INPUT ?= data/commoncrawl
 DEMO_OUT ?= $(BUILD)/demo
 
-.PHONY: setup test-deps demo test test-unit lint bench package cluster-up cluster-down cluster-status submit \
+.PHONY: setup test-deps demo test test-unit lint bench bench-dedup package cluster-up cluster-down cluster-status submit \
 	mlflow-ui chromium clean
 
 setup: $(VENV)/.installed
@@ -51,6 +51,11 @@ lint: test-deps
 
 bench: test-deps
 	$(VENV)/bin/cc-sieve bench --output $(BUILD)/bench $(if $(BENCH_QUICK),--quick,)
+
+# The Spark dedup stage alone at larger sizes than `make bench` has time for (~6 min at the defaults).
+DEDUP_SIZES ?= 100000,400000
+bench-dedup: test-deps
+	$(PY) -m jobs.bench_dedup --sizes $(DEDUP_SIZES) --output $(BUILD)/bench/work/dedup
 
 # A Spark standalone master and 2 workers on 127.0.0.1 (state, logs and pids under build/cluster).
 cluster-up: setup

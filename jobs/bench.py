@@ -8,7 +8,7 @@ ones with --quick), made once under OUTPUT/shards and reused while the request i
    pipeline (cc-sieve's reader + quality rules + MinHash vs datatrove's WarcReader -> Trafilatura ->
    Gopher/C4/FineWeb filters -> MinhashDedupSignature), quality rules, harm detectors, PII (regex
    and full Presidio vs naive per-document Presidio), MinHash (vs datasketch) — the last ones from
-   jobs/bench_quality.py, bench_harm.py, bench_pii.py and bench_dedup.py where they exist.
+   jobs/bench_quality.py, bench_harm.py, bench_pii.py and bench_dedup.py.
 2. Spark local[2], end to end (ingest: read + extract to Parquet; MinHash signatures; near-duplicate
    clusters) over 1, 2, 4 and 8 shards: wall time, docs/s, MB/s, peak RSS of the JVMs and of the
    Python workers (sampled every 0.2 s), and the share of planted duplicates the clusters find.
@@ -22,8 +22,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib
-import importlib.util
 import itertools
 import json
 import os
@@ -248,12 +246,6 @@ def quality_annotators() -> list:
     return [GopherRepetition(), GopherQuality(), C4Quality(variants=("datatrove",)), FineWebQuality()]
 
 
-def minhash_annotators() -> list:
-    if importlib.util.find_spec("filters.minhash") is None:
-        return []
-    from filters.minhash import MinHashAnnotator
-
-    return [MinHashAnnotator()]
 
 
 def bench_pipeline(path: Path, limit: int, work: Path) -> list[Measurement]:
@@ -273,9 +265,10 @@ def bench_pipeline(path: Path, limit: int, work: Path) -> list[Measurement]:
     )
     from datatrove.pipeline.readers import WarcReader
 
+    from filters.minhash import MinHashAnnotator
     from jobs.bench_quality import as_batch
 
-    annotators = quality_annotators() + minhash_annotators()
+    annotators = quality_annotators() + [MinHashAnnotator()]
 
     def ours() -> list[dict]:
         documents = read_documents(path, limit)
@@ -296,9 +289,9 @@ def bench_pipeline(path: Path, limit: int, work: Path) -> list[Measurement]:
                                                                            hashes_per_bucket=8))],
         tasks=1, workers=1, logging_dir=str(work / "logs"))
     _, reference_seconds = timed(executor.run)
-    names = "reader + quality rules" + (" + MinHash" if len(annotators) > 4 else "")
     on = f"first {len(documents):,} documents of {path.name}, 1 core"
-    return [Measurement("pipeline", f"cc-sieve {names}", False, len(documents), size_mb, our_seconds, on),
+    return [Measurement("pipeline", "cc-sieve reader + quality rules + MinHash", False, len(documents), size_mb,
+                        our_seconds, on),
             Measurement("pipeline", "datatrove WarcReader..MinhashDedupSignature", True, len(documents), size_mb,
                         reference_seconds, on)]
 
@@ -316,13 +309,6 @@ def bench_quality_rules(documents: list[dict]) -> list[Measurement]:
                         len(documents) / ours["docs_per_second_second_pass"], on),
             Measurement("quality", "datatrove Gopher+C4+FineWeb+URL filters", True, len(documents), size_mb,
                         result["datatrove"]["seconds"], on)]
-
-
-def optional_stage(module: str, function: str) -> Callable | None:
-    """A bench function of another module, or None while that module (or function) does not exist."""
-    if importlib.util.find_spec(module) is None:
-        return None
-    return getattr(importlib.import_module(module), function, None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -410,8 +396,6 @@ def spark_job(spark, uris: list[str], work: Path,
                                                           resume=False))
     if summary.failures:
         raise RuntimeError(f"bench: {summary.failures} shard failures reading {uris}")
-    if importlib.util.find_spec("jobs.dedup") is None or importlib.util.find_spec("filters.minhash") is None:
-        return summary.documents, seconds, []
     from pyspark.sql import functions as F
 
     from jobs.config import DedupConfig
@@ -496,10 +480,9 @@ def bench_spark(shards: BenchShards, sizes: BenchSizes, out: Path) -> tuple[list
     roots = driver_jvm_pids()
     local_runs = [measured_run(spark, "local[2]", shards, count, out / "work" / f"local-{count}", roots, planted)
                   for count in sizes.shard_counts]
-    extra: list[Measurement] = []
-    dedup_stage = optional_stage("jobs.bench_dedup", "bench_dedup_stage")
-    if dedup_stage is not None:
-        extra += dedup_stage(spark, sizes.dedup_sizes)
+    from jobs.bench_dedup import bench_dedup_stage
+
+    extra = bench_dedup_stage(spark, sizes.dedup_sizes)
     spark.stop()
     largest = local_runs[-1]
     shard_paths = {str(path.relative_to(shards.folder)) for path in shards.paths[:largest.shards]}
@@ -644,16 +627,14 @@ def main(argv: list[str] | None = None) -> int:
     stage("pipeline", lambda: bench_pipeline(first, sizes.pipeline_docs, out / "work" / "datatrove"))
     stage("quality", lambda: bench_quality_rules(documents[:sizes.quality_docs]))
     texts = [d["text"] for d in documents[:sizes.stage_docs]]
-    skipped = []
-    for module, function, call in [("jobs.bench_harm", "bench_harm", lambda f: f(texts)),
-                                   ("jobs.bench_pii", "bench_pii", lambda f: f(texts, args.quick)),
-                                   ("jobs.bench_dedup", "bench_minhash", lambda f: f(texts))]:
-        bench_function = optional_stage(module, function)
-        if bench_function is None:
-            skipped.append(f"{module}.{function}")
-            continue
-        stage(function, lambda bench_function=bench_function, call=call: [
-            replace(row, on=row.on or f"{len(texts):,} documents of shard 0, 1 core") for row in call(bench_function)])
+    from jobs.bench_dedup import bench_minhash
+    from jobs.bench_harm import bench_harm
+    from jobs.bench_pii import bench_pii
+
+    for name, function in [("harm", lambda: bench_harm(texts)), ("pii", lambda: bench_pii(texts, args.quick)),
+                           ("minhash", lambda: bench_minhash(texts))]:
+        stage(name, lambda function=function: [
+            replace(row, on=row.on or f"{len(texts):,} documents of shard 0, 1 core") for row in function()])
     local_runs, cluster_runs, found = [], [], {}
     if not args.no_spark:
         (local_runs, cluster_runs, extra, found), seconds = timed(lambda: bench_spark(shards, sizes, out))
@@ -674,14 +655,12 @@ def main(argv: list[str] | None = None) -> int:
         "measurements": [m.as_dict() for m in measurements],
         "scaling": [{k: v for k, v in asdict(run).items() if k != "clusters"} for run in local_runs],
         "cluster": [{k: v for k, v in asdict(run).items() if k != "clusters"} for run in cluster_runs],
-        "dedup_truth": found, "skipped": skipped,
+        "dedup_truth": found,
     }
     results_path = out / "results.json"
     results_path.write_text(json.dumps(results, indent=2))
     run_id = log_to_mlflow(measurements, results, results_path, table + "\n" + growth, args.tracking_uri, args.quick)
     print(f"results: {results_path}; MLflow run {run_id} (experiment 'bench')")
-    if skipped:
-        print(f"not measured (module not there yet): {', '.join(skipped)}")
     return 0
 
 

@@ -4,7 +4,6 @@ Speeds are not asserted (benchmarks are not timed tests); what is measured, on w
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -15,12 +14,6 @@ import pytest
 pytestmark = pytest.mark.integration
 
 REFERENCED_STAGES = {"read", "extract", "pipeline", "quality"}
-
-
-def has(module: str, function: str) -> bool:
-    if importlib.util.find_spec(module) is None:
-        return False
-    return hasattr(importlib.import_module(module), function)
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +29,7 @@ def bench(tmp_path_factory):
 
 def test_every_stage_is_measured_beside_its_reference(bench):
     _, _, stdout, results = bench
-    expected = REFERENCED_STAGES | {"read+extract", "spark e2e"}
-    if has("jobs.bench_harm", "bench_harm"):
-        expected.add("harm")
-    if has("jobs.bench_pii", "bench_pii"):
-        expected.add("pii")
-    if has("jobs.bench_dedup", "bench_minhash"):
-        expected.add("minhash")
+    expected = REFERENCED_STAGES | {"read+extract", "spark e2e", "harm", "pii", "pii-spark", "minhash", "dedup"}
     measurements = results["measurements"]
     assert expected <= {m["stage"] for m in measurements}
     for stage in REFERENCED_STAGES:
@@ -76,8 +63,6 @@ def test_spark_runs_grow_with_the_shards_and_report_peak_memory(bench):
 
 def test_planted_exact_and_close_duplicates_are_found(bench):
     _, _, _, results = bench
-    if not has("jobs.dedup", "near_duplicate_clusters"):
-        pytest.skip("jobs/dedup.py is not there yet")
     found = results["dedup_truth"]
     assert found["found_share.exact_dup"] == 1.0
     # 14 bands x 8 rows miss a pair at Jaccard 0.9 with probability (1 - 0.9**8)**14 < 0.001
