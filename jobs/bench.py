@@ -84,7 +84,7 @@ class BenchSizes:
     def of(cls, quick: bool, shard_mb: float | None = None) -> BenchSizes:
         if quick:
             return cls(shard_mb or 1.5, (1, 2), 40, 20, 40, 100, (300,), False, False)
-        return cls(shard_mb or 100.0, (1, 2, 4, 8), 400, 150, 300, 1000, (2_000, 10_000), True, True)
+        return cls(shard_mb or 100.0, (1, 2, 4, 8), 400, 150, 300, 1000, (10_000, 100_000), True, True)
 
 
 def timed(function: Callable[[], object]) -> tuple[object, float]:
