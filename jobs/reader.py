@@ -111,6 +111,16 @@ class CountingStream:
     def readable(self) -> bool:
         return True
 
+    def readinto(self, buffer) -> int:
+        """As a raw stream under io.BufferedReader (line reading of uncompressed JSONL)."""
+        data = self.read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    @property
+    def closed(self) -> bool:
+        return getattr(self._raw, "closed", False)
+
     def tell(self) -> int:
         return self.position
 
@@ -366,15 +376,22 @@ def read_warc(stream, report: ShardReport, engine: str, main_content: bool,
         )
 
 
+def jsonl_doc_id(source_shard: str, offset: int) -> str:
+    """A JSONL line's id: a hash of its shard's file name and its byte offset. Unique even for identical
+    lines (which a content hash would merge into one document for every join and for dedup), and the
+    same wherever the shard is read from (local, S3, https)."""
+    name = source_shard.rstrip("/").rsplit("/", 1)[-1]
+    return "sha1:" + hashlib.sha1(f"{name}\x00{offset}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def jsonl_document(obj: dict, report: ShardReport, offset: int) -> dict:
     metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
     text = obj.get("text")
     if not isinstance(text, str):
         raise ValueError("no string field 'text'")
     url = obj.get("url") or metadata.get("warc_url") or metadata.get("url")
-    digest = hashlib.sha1(f"{url or ''}\x00{text}".encode("utf-8", "surrogatepass")).hexdigest()
     return make_document(
-        doc_id=f"sha1:{digest}",
+        doc_id=jsonl_doc_id(report.source_shard, offset),
         url=url,
         crawl_id=obj.get("crawl_id") or metadata.get("crawl_id") or report.crawl_id,
         fetch_date=parse_warc_date(metadata.get("warc_date") or obj.get("date") or obj.get("created")),
@@ -390,7 +407,7 @@ def jsonl_document(obj: dict, report: ShardReport, offset: int) -> dict:
 
 def read_jsonl(stream, gzipped: bool, report: ShardReport) -> Iterator[dict]:
     source = gzip.GzipFile(fileobj=stream, mode="rb") if gzipped else stream
-    lines = io.BufferedReader(source, 1 << 20) if gzipped else source
+    lines = io.BufferedReader(source, 1 << 20)
     offset = 0
     try:
         for line in iter_lines(lines):

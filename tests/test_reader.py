@@ -73,7 +73,7 @@ def test_jwarc_response_without_warcinfo_takes_crawl_id_from_path():
     assert documents[0]["crawl_id"] == "CC-MAIN-2019-51"
 
 
-def test_dolma_jsonl_has_697_documents_with_content_hash_ids():
+def test_dolma_jsonl_has_697_documents_with_one_id_per_line():
     documents, report = read(DOLMA_JSONL)
     assert len(documents) == 697
     assert report.crawl_id == "CC-MAIN-2019-30"
@@ -83,6 +83,25 @@ def test_dolma_jsonl_has_697_documents_with_content_hash_ids():
     assert first["text"].startswith("A New Home?")
     assert len({d["doc_id"] for d in documents}) == 697
     assert sum(d["text_chars"] for d in documents) == sum(len(d["text"]) for d in documents)
+
+
+def test_uncompressed_jsonl_reads_as_the_gzipped_one(tmp_path):
+    plain = tmp_path / "dolma.jsonl"
+    plain.write_bytes(gzip.decompress(DOLMA_JSONL.read_bytes()))
+    documents, report = read(plain)
+    gzipped, _ = read(DOLMA_JSONL)
+    assert len(documents) == 697 and not report.failures
+    assert [(d["text"], d["record_offset"]) for d in documents] == [(d["text"], d["record_offset"]) for d in gzipped]
+
+
+def test_identical_jsonl_lines_get_their_own_ids_which_do_not_depend_on_where_the_shard_is_read():
+    line = b'{"url": "http://example.com/a", "text": "The same page, crawled twice."}\n'
+    here, _ = read_bytes(line * 2, name="/data/crawl/part-00001.jsonl")
+    there, _ = read_bytes(line * 2, name="s3://bucket/crawl/part-00001.jsonl")
+    other, _ = read_bytes(line * 2, name="/data/crawl/part-00002.jsonl")
+    assert len({d["doc_id"] for d in here}) == 2
+    assert [d["doc_id"] for d in here] == [d["doc_id"] for d in there]
+    assert not {d["doc_id"] for d in here} & {d["doc_id"] for d in other}
 
 
 @pytest.mark.parametrize("path", [WARC_2020_34, WHIRLWIND_WARC, WHIRLWIND_WET, JWARC_2019_51, DOLMA_JSONL])
