@@ -39,6 +39,10 @@ SURVIVOR_ORDERS = {"smallest_doc_id": [("doc_id", False)], "longest": [("text_ch
                    "oldest": [("fetch_date", False), ("doc_id", False)]}
 SIGNATURE, BANDS, EXACT_HASH = "minhash_signature", "minhash_bands", "exact_hash"
 MAX_ROUNDS = 64
+# Band buckets up to this many distinct signatures are verified pair by pair (at most ~2 M pairs each);
+# a larger one (a site template shared by thousands of pages) only against its smallest doc_id, so its
+# cost stays linear. That can miss a link between two of its members that are unlike that one.
+MAX_VERIFIED_BUCKET = 2_000
 
 
 def minhash_spec(config: DedupConfig) -> AnnotatorSpec:
@@ -77,9 +81,10 @@ def band_rows(documents):
         "doc_id", "scope", F.posexplode(BANDS).alias("band", "key"))
 
 
-def candidate_edges(documents, verify_threshold: float | None = None):
+def candidate_edges(documents, verify_threshold: float | None = None, max_verified_bucket: int = MAX_VERIFIED_BUCKET):
     """Undirected edges (u > v, doc_id strings) between candidates; `documents` has doc_id, scope and bands
-    (and the signature when verifying)."""
+    (and the signature when verifying). Verified pairs: every pair of a bucket of at most
+    `max_verified_bucket` distinct signatures, each member with the smallest doc_id of a larger bucket."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
@@ -92,10 +97,16 @@ def candidate_edges(documents, verify_threshold: float | None = None):
         "representative", F.min("doc_id").over(Window.partitionBy("scope", SIGNATURE)))
     identical = ordered(signed.where(F.col("doc_id") != F.col("representative")), "doc_id", "representative")
     representatives = signed.where(F.col("doc_id") == F.col("representative")).drop("representative")
-    rows = band_rows(representatives)
-    pairs = (rows.alias("x").join(rows.alias("y"), ["scope", "band", "key"])
+    bucket = Window.partitionBy("scope", "band", "key")
+    rows = band_rows(representatives).withColumn("bucket_size", F.count(F.lit(1)).over(bucket)).withColumn(
+        "anchor", F.min("doc_id").over(bucket))
+    small = rows.where(F.col("bucket_size").between(2, max_verified_bucket)).select("doc_id", "scope", "band", "key")
+    large = rows.where(F.col("bucket_size") > max_verified_bucket)
+    pairs = (small.alias("x").join(small.alias("y"), ["scope", "band", "key"])
              .where(F.col("x.doc_id") > F.col("y.doc_id"))
-             .select(F.col("x.doc_id").alias("u"), F.col("y.doc_id").alias("v")).distinct())
+             .select(F.col("x.doc_id").alias("u"), F.col("y.doc_id").alias("v"))
+             .unionByName(ordered(large.where(F.col("doc_id") != F.col("anchor")), "doc_id", "anchor"))
+             .distinct())
     signatures = representatives.select("doc_id", SIGNATURE)
     scored = (pairs.join(signatures.withColumnRenamed("doc_id", "u").withColumnRenamed(SIGNATURE, "su"), "u")
               .join(signatures.withColumnRenamed("doc_id", "v").withColumnRenamed(SIGNATURE, "sv"), "v"))
@@ -176,7 +187,8 @@ def connected_components(edges, checkpoint_dir: str | None = None):
 
 
 def near_duplicate_clusters(annotations, scope: str = "global", survivor: str = "smallest_doc_id",
-                            verify_threshold: float | None = None, checkpoint_dir: str | None = None):
+                            verify_threshold: float | None = None, checkpoint_dir: str | None = None,
+                            max_verified_bucket: int = MAX_VERIFIED_BUCKET):
     """doc_id, cluster_id, cluster_size, keep for every row of `annotations` (singletons: their own cluster)."""
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -184,7 +196,8 @@ def near_duplicate_clusters(annotations, scope: str = "global", survivor: str = 
     order = survivor_order(survivor, annotations.columns)
     needed = [BANDS] + ([SIGNATURE] if verify_threshold is not None else [])
     documents = annotations.select("doc_id", scope_column(scope), *needed)
-    components = connected_components(candidate_edges(documents, verify_threshold), checkpoint_dir)
+    components = connected_components(candidate_edges(documents, verify_threshold, max_verified_bucket),
+                                      checkpoint_dir)
     labelled = annotations.join(components.withColumnRenamed("node", "doc_id"), "doc_id", "left").withColumn(
         "cluster_id", F.coalesce("root", "doc_id"))
     cluster = Window.partitionBy("cluster_id")

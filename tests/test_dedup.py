@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from datasketch import MinHashLSH
 
-from filters.minhash import MinHashAnnotator, candidate_probability, datasketch_minhash
+from filters.minhash import MinHashAnnotator, MinHasher, candidate_probability, datasketch_minhash
 from jobs.bench_dedup import (
     found_by_level,
     pairwise_scores,
@@ -159,6 +161,28 @@ def test_survivor_policies_scope_and_exact_duplicates(spark):
     assert keep(scope="crawl") == {"a": ("a", True), "b": ("b", True), "c": ("a", False), "d": ("d", True)}
     exact = {row["doc_id"]: row["exact_duplicate"] for row in exact_duplicates(frame, survivor="oldest").collect()}
     assert exact == {"a": True, "b": False, "c": False, "d": False}
+
+
+def test_a_bucket_past_the_verified_size_is_verified_against_its_smallest_doc_id_only(spark):
+    """b and c agree in 99 of 112 positions but share a whole band only with a and d (band 0), which are unlike
+    them: pairwise verification links b and c; past the cap each is compared with a alone, and is not."""
+    rng = np.random.default_rng(7)
+    signatures = rng.integers(0, 2**32, size=(4, 112), dtype=np.uint64).astype(np.uint32)  # a, b, c, d
+    signatures[1:, :8] = signatures[0, :8]
+    signatures[2, 8:] = signatures[1, 8:]
+    signatures[2, 8::8] += 1  # one position in each of bands 1..13 differs
+    bands = MinHasher().band_keys(signatures).view(np.int64)
+    frame = spark.createDataFrame(pd.DataFrame({
+        "doc_id": list("abcd"), "text_chars": [100] * 4,
+        "minhash_signature": [row.astype(np.int64).tolist() for row in signatures],
+        "minhash_bands": [row.tolist() for row in bands]}))
+
+    def clusters(**options) -> dict[str, str]:
+        rows = near_duplicate_clusters(frame, verify_threshold=0.75, **options).collect()
+        return {row["doc_id"]: row["cluster_id"] for row in rows}
+
+    assert clusters() == {"a": "a", "b": "b", "c": "b", "d": "d"}
+    assert clusters(max_verified_bucket=3) == {"a": "a", "b": "b", "c": "c", "d": "d"}
 
 
 def test_dedup_command_on_the_real_sample(spark, tmp_path, capsys):
