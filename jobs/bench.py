@@ -88,9 +88,17 @@ class BenchSizes:
 
 
 def timed(function: Callable[[], object]) -> tuple[object, float]:
+    """(result, wall seconds)."""
     started = time.perf_counter()
     result = function()
     return result, time.perf_counter() - started
+
+
+def cpu_timed(function: Callable[[], object]) -> tuple[object, float]:
+    """(result, CPU seconds of this process): a single-core figure whatever else runs on the machine."""
+    started = time.process_time()
+    result = function()
+    return result, time.process_time() - started
 
 
 def repeated_warc(path: Path, megabytes: float) -> Path:

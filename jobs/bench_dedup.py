@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 from itertools import combinations
@@ -29,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from filters.minhash import MinHasher, normalize, shingles
-from jobs.bench import Measurement
+from jobs.bench import Measurement, cpu_timed, timed
 
 LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
 MIN_WORDS = 100  # enough shingles for an edit count to land within ~0.01 of a level
@@ -229,7 +228,7 @@ def bench_minhash(texts: list[str], num_perm: int = 112) -> list[Measurement]:
     for hashfunc in ("poly64", "sha1"):
         hasher = MinHasher(num_perm=num_perm, hashfunc=hashfunc)
         hasher.signatures(texts[:10])  # builds the per-process tables, as a worker does once
-        seconds = min(cpu_timed(lambda hasher=hasher: hasher.signatures(texts)) for _ in range(OUR_REPEATS))
+        seconds = min(cpu_timed(lambda hasher=hasher: hasher.signatures(texts))[1] for _ in range(OUR_REPEATS))
         name = "cc-sieve MinHasher (numpy" + (", sha1 shingle hash)" if hashfunc == "sha1" else ")")
         results.append(Measurement("minhash", name, False, len(texts), size, seconds,
                                    f"{len(texts):,} documents, 1 core, best of {OUR_REPEATS}, CPU seconds"))
@@ -239,10 +238,10 @@ def bench_minhash(texts: list[str], num_perm: int = 112) -> list[Measurement]:
             MinHash(num_perm=num_perm).update_batch(encoded)
 
     on = f"{len(texts):,} documents, 1 core, CPU seconds"
-    seconds = cpu_timed(lambda: MinHash.bulk(shingled, num_perm=num_perm))
+    _, seconds = cpu_timed(lambda: MinHash.bulk(shingled, num_perm=num_perm))
     results.append(Measurement("minhash", "datasketch MinHash.bulk (shingles given)", True, len(texts), size, seconds,
                                on))
-    seconds = cpu_timed(update_batch)
+    _, seconds = cpu_timed(update_batch)
     results.append(Measurement("minhash", "datasketch update_batch (shingles given)", True, len(texts), size,
                                seconds, on))
     return results
@@ -326,19 +325,6 @@ def bench_dedup_stage(spark, sizes: list[int], work: str | Path = "build/bench/w
         results.append(Measurement("dedup", f"near-duplicate clusters (verify {verify_threshold}), {size:,} docs",
                                    False, size, 0.0, seconds, on=f"Spark {master}"))
     return results
-
-
-def cpu_timed(function) -> float:
-    """CPU seconds of this process in `function`: a single-core figure whatever else runs on the machine."""
-    started = time.process_time()
-    function()
-    return time.process_time() - started
-
-
-def timed(function) -> tuple[object, float]:
-    started = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - started
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,11 +19,10 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from filters.pii import Finding, PiiDetector, naive_analyzer
-from jobs.bench import Measurement, ratio_table
+from jobs.bench import Measurement, cpu_timed, ratio_table
 
 PIECE_CHARS = 2000
 QUICK_DOCUMENTS = 40
@@ -38,12 +37,6 @@ def pieces(texts: list[str], size: int = PIECE_CHARS) -> list[str]:
 
 def megabytes(texts: list[str]) -> float:
     return sum(len(text.encode("utf-8")) for text in texts) / 1e6
-
-
-def cpu_timed(function: Callable[[], object]) -> tuple[object, float]:
-    started = time.process_time()
-    result = function()
-    return result, time.process_time() - started
 
 
 def naive_findings(analyzer, texts: list[str]) -> list[list]:

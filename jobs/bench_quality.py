@@ -17,12 +17,12 @@ import gc
 import json
 import resource
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 
 from filters.resources import data_path
+from jobs.bench import timed
 
 SAMPLE_JSONL = "commoncrawl/CC-MAIN-2019-30/dolma-CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
 
@@ -51,12 +51,6 @@ def sample_documents() -> list[dict]:
 
 def as_batch(docs: list[dict]) -> dict[str, list]:
     return {key: [doc.get(key) for doc in docs] for key in ("doc_id", "text", "url", "language")}
-
-
-def timed(function: Callable[[], object]) -> tuple[object, float]:
-    started = time.perf_counter()
-    result = function()
-    return result, time.perf_counter() - started
 
 
 def rss_mb() -> float:
