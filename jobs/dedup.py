@@ -38,6 +38,7 @@ SCOPE_COLUMNS = {"global": None, "crawl": "crawl_id", "shard": "source_shard"}
 SURVIVOR_ORDERS = {"smallest_doc_id": [("doc_id", False)], "longest": [("text_chars", True), ("doc_id", False)],
                    "oldest": [("fetch_date", False), ("doc_id", False)]}
 SIGNATURE, BANDS, EXACT_HASH = "minhash_signature", "minhash_bands", "exact_hash"
+BUCKET = ("scope", "band", "key")  # documents sharing these are LSH candidates
 MAX_ROUNDS = 64
 # Band buckets up to this many distinct signatures are verified pair by pair (at most ~2 M pairs each);
 # a larger one (a site template shared by thousands of pages) only against its smallest doc_id, so its
@@ -81,6 +82,21 @@ def band_rows(documents):
         "doc_id", "scope", F.posexplode(BANDS).alias("band", "key"))
 
 
+def with_anchor(frame, *group: str):
+    """`frame` with `anchor`: the smallest doc_id among its rows of the same `group` values."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    return frame.withColumn("anchor", F.min("doc_id").over(Window.partitionBy(*group)))
+
+
+def edges_to_anchor(frame):
+    """An edge from every row's doc_id to its anchor (none from the anchor itself)."""
+    from pyspark.sql import functions as F
+
+    return ordered(frame.where(F.col("doc_id") != F.col("anchor")), "doc_id", "anchor")
+
+
 def candidate_edges(documents, verify_threshold: float | None = None, max_verified_bucket: int = MAX_VERIFIED_BUCKET):
     """Undirected edges (u > v, doc_id strings) between candidates; `documents` has doc_id, scope and bands
     (and the signature when verifying). Verified pairs: every pair of a bucket of at most
@@ -89,23 +105,19 @@ def candidate_edges(documents, verify_threshold: float | None = None, max_verifi
     from pyspark.sql import functions as F
 
     if verify_threshold is None:
-        rows = band_rows(documents)
-        anchored = rows.withColumn("anchor", F.min("doc_id").over(Window.partitionBy("scope", "band", "key")))
-        return ordered(anchored.where(F.col("doc_id") != F.col("anchor")), "doc_id", "anchor")
+        return edges_to_anchor(with_anchor(band_rows(documents), *BUCKET))
 
-    signed = documents.where(F.col(SIGNATURE).isNotNull()).withColumn(
-        "representative", F.min("doc_id").over(Window.partitionBy("scope", SIGNATURE)))
-    identical = ordered(signed.where(F.col("doc_id") != F.col("representative")), "doc_id", "representative")
-    representatives = signed.where(F.col("doc_id") == F.col("representative")).drop("representative")
-    bucket = Window.partitionBy("scope", "band", "key")
-    rows = band_rows(representatives).withColumn("bucket_size", F.count(F.lit(1)).over(bucket)).withColumn(
-        "anchor", F.min("doc_id").over(bucket))
-    small = rows.where(F.col("bucket_size").between(2, max_verified_bucket)).select("doc_id", "scope", "band", "key")
+    signed = with_anchor(documents.where(F.col(SIGNATURE).isNotNull()), "scope", SIGNATURE)
+    identical = edges_to_anchor(signed)
+    representatives = signed.where(F.col("doc_id") == F.col("anchor")).drop("anchor")
+    rows = with_anchor(band_rows(representatives), *BUCKET).withColumn(
+        "bucket_size", F.count(F.lit(1)).over(Window.partitionBy(*BUCKET)))
+    small = rows.where(F.col("bucket_size").between(2, max_verified_bucket)).select("doc_id", *BUCKET)
     large = rows.where(F.col("bucket_size") > max_verified_bucket)
-    pairs = (small.alias("x").join(small.alias("y"), ["scope", "band", "key"])
+    pairs = (small.alias("x").join(small.alias("y"), list(BUCKET))
              .where(F.col("x.doc_id") > F.col("y.doc_id"))
              .select(F.col("x.doc_id").alias("u"), F.col("y.doc_id").alias("v"))
-             .unionByName(ordered(large.where(F.col("doc_id") != F.col("anchor")), "doc_id", "anchor"))
+             .unionByName(edges_to_anchor(large))
              .distinct())
     signatures = representatives.select("doc_id", SIGNATURE)
     scored = (pairs.join(signatures.withColumnRenamed("doc_id", "u").withColumnRenamed(SIGNATURE, "su"), "u")
