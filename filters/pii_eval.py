@@ -11,7 +11,7 @@ found spans that are correct, recall the share of labeled spans that some found 
 overlaps (an address labeled as one span and found as two locations counts once). Only entity types
 with labeled spans are scored: a NRP found in these sentences may well be right, nothing says.
 
-    python -m filters.pii_eval                # both modes on the large generated set + NeMo lines
+    python -m cc_sieve.filters.pii_eval                # both modes on the large generated set + NeMo lines
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from filters.resources import data_path
+from cc_sieve.filters.pii import PiiDetector
+from cc_sieve.filters.resources import data_path
 
 PRESIDIO_SMALL = "eval/pii/presidio-generated_small.json"
 PRESIDIO_LARGE = "eval/pii/presidio-generated_large.json"
@@ -122,8 +123,6 @@ def score(labeled: Iterable[LabeledText], found: Iterable[Iterable[tuple[int, in
 
 def pii_accuracy_table(mode: str, labeled: list[LabeledText] | None = None, detector=None) -> list[dict]:
     """Precision, recall and F1 per entity type of `mode` (default: the large generated set + NeMo lines)."""
-    from filters.pii import PiiDetector
-
     labeled = labeled_sets() if labeled is None else labeled
     detector = detector or PiiDetector.shared(mode)
     return score(labeled, detector.find([item.text for item in labeled]), detector.entities)
@@ -138,12 +137,11 @@ def format_table(mode: str, rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m filters.pii_eval", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cc_sieve.filters.pii_eval", description=__doc__.split("\n")[0])
     parser.add_argument("--mode", choices=["regex", "full", "both"], default="both")
     parser.add_argument("--small", action="store_true", help="the 100-sentence generated set instead of 2,109")
     parser.add_argument("--score-threshold", type=float, default=0.5, help="minimum Presidio score")
     args = parser.parse_args(argv)
-    from filters.pii import PiiDetector
 
     labeled = labeled_sets(large=not args.small)
     print(f"{len(labeled)} labeled texts, score >= {args.score_threshold}")

@@ -6,6 +6,10 @@ word n-gram sets from it and `jaccard` compares them; `cc-sieve make-shards` rec
 Jaccard of every planted near-duplicate with these functions, so a MinHash annotator that shingles
 text the same way (import `shingle_words`/`word_shingles`) is judged against the very quantity it
 estimates. Pure Python, no I/O.
+
+The second half builds the near-duplicate accuracy corpus (`planted_corpus`: real originals and copies
+edited to set Jaccard levels) and scores clusters against its exact truth, for the dedup tests and
+`make bench`.
 """
 
 from __future__ import annotations
@@ -13,10 +17,13 @@ from __future__ import annotations
 import random
 import re
 import unicodedata
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 SHINGLE_SIZE = 5
+TRUTH_FILE = "truth.jsonl"  # what `cc-sieve make-shards` planted, beside its manifests; the benchmark reads it
 # Unicode assigns no punctuation above U+1FFFF (planes 2-16 hold ideographs, tags, private use).
 _PUNCTUATION = {code: None for code in range(0x20000) if unicodedata.category(chr(code)).startswith("P")}
 _TOKENS = re.compile(r"(\s+)")
@@ -188,3 +195,126 @@ def insert_paragraph(text: str, sentence: str, rng: random.Random) -> Insertion:
     start = len(before) + 1 if before else 0
     joined = (before + "\n" if before else "") + sentence + ("\n" + after if after else "")
     return Insertion(joined, start)
+
+
+# ---------------------------------------------------------------------------------------------
+# Near-duplicate accuracy: planted families and their exact truth
+
+# Words that replace edited ones in the accuracy corpus: in no real text, so no edit creates a shared shingle.
+FRESH_WORDS = tuple(f"zq{index:05d}" for index in range(20_000))
+LEVELS = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
+MIN_WORDS = 100  # enough shingles for an edit count to land within ~0.01 of a level
+MAX_WORDS = 2000  # keeps the exact Jaccard of every pair of a family cheap to compute
+MAX_SHARED = 0.3  # originals whose Jaccard with an earlier one reaches this are left out
+
+
+@dataclass(frozen=True)
+class PlantedDocument:
+    doc_id: str
+    text: str
+    family: str  # the original's doc_id
+    level: float | None  # the targeted Jaccard (None for the original)
+    jaccard: float  # exact Jaccard of word 5-gram sets with the original (1.0 for the original)
+
+
+def dissimilar_originals(docs: list[dict], max_shared: float = MAX_SHARED) -> list[dict]:
+    """Documents of MIN_WORDS to MAX_WORDS words, skipping any that shares `max_shared` Jaccard with one kept."""
+    kept: list[dict] = []
+    index: dict[str, list[int]] = defaultdict(list)  # shingle -> kept positions
+    sets: list[set] = []
+    for doc in docs:
+        words = shingle_words(doc["text"])
+        if not MIN_WORDS <= len(words) <= MAX_WORDS:
+            continue
+        own = word_shingles(words)
+        shared: dict[int, int] = defaultdict(int)
+        for shingle in own:
+            for position in index.get(shingle, ()):
+                shared[position] += 1
+        if any(count / len(own | sets[p]) >= max_shared for p, count in shared.items()):
+            continue
+        for shingle in own:
+            index[shingle].append(len(kept))
+        kept.append(doc)
+        sets.append(own)
+    return kept
+
+
+def planted_corpus(docs: list[dict], levels: tuple[float, ...] = LEVELS, seed: int = 0) -> list[PlantedDocument]:
+    """Dissimilar real originals, each followed by one copy per level edited with `near_duplicate` (level 1.0:
+    the text itself), with the exact Jaccard each copy reached."""
+    rng = random.Random(seed)
+    planted = []
+    for doc in dissimilar_originals(docs):
+        planted.append(PlantedDocument(doc["doc_id"], doc["text"], doc["doc_id"], None, 1.0))
+        for level in levels:
+            copy = near_duplicate(doc["text"], level, rng, FRESH_WORDS) if level < 1 else \
+                NearDuplicate(doc["text"], 1.0, 0, 0)
+            planted.append(PlantedDocument(f"{doc['doc_id']}~{level:.2f}", copy.text, doc["doc_id"], level,
+                                           copy.jaccard))
+    return planted
+
+
+def truth_components(planted: list[PlantedDocument], threshold: float) -> dict[str, str]:
+    """doc_id -> smallest doc_id of its component when documents of one family are linked by exact
+    Jaccard >= threshold (originals share less than MAX_SHARED, so families never link)."""
+    parent = {doc.doc_id: doc.doc_id for doc in planted}
+
+    def root(node: str) -> str:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    families: dict[str, list[PlantedDocument]] = defaultdict(list)
+    for doc in planted:
+        families[doc.family].append(doc)
+    for members in families.values():
+        sets = {doc.doc_id: word_shingles(shingle_words(doc.text)) for doc in members}
+        for first, second in combinations(members, 2):
+            if jaccard(sets[first.doc_id], sets[second.doc_id]) >= threshold:
+                low, high = sorted((root(first.doc_id), root(second.doc_id)))
+                parent[high] = low
+    return {doc.doc_id: root(doc.doc_id) for doc in planted}
+
+
+def planted_pair_scores(planted: list[PlantedDocument], clusters: dict[str, str], threshold: float,
+                        ) -> dict[str, float]:
+    """Precision, recall, F1 over (original, copy) pairs: found when both share a cluster, a true
+    duplicate when their exact Jaccard reaches `threshold`."""
+    copies = [doc for doc in planted if doc.level is not None]
+    found = [clusters[doc.doc_id] == clusters[doc.family] for doc in copies]
+    true = [doc.jaccard >= threshold for doc in copies]
+    hits = sum(f and t for f, t in zip(found, true, strict=True))
+    precision = hits / sum(found) if any(found) else 1.0
+    recall = hits / sum(true) if any(true) else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": float(sum(true)),
+            "found_pairs": float(sum(found))}
+
+
+def found_by_level(planted: list[PlantedDocument], clusters: dict[str, str]) -> dict[float, float]:
+    """Share of copies put in their original's cluster, per targeted level (the LSH S-curve, measured)."""
+    by_level: dict[float, list[bool]] = defaultdict(list)
+    for doc in planted:
+        if doc.level is not None:
+            by_level[doc.level].append(clusters[doc.doc_id] == clusters[doc.family])
+    return {level: sum(found) / len(found) for level, found in sorted(by_level.items())}
+
+
+def co_clustered_pairs(clusters: dict[str, str]) -> set[tuple[str, str]]:
+    members: dict[str, list[str]] = defaultdict(list)
+    for doc_id, cluster in clusters.items():
+        members[cluster].append(doc_id)
+    return {pair for group in members.values() for pair in combinations(sorted(group), 2)}
+
+
+def pairwise_scores(predicted: dict[str, str], truth: dict[str, str]) -> dict[str, float]:
+    """Precision, recall and F1 of 'in one cluster' over document pairs, predicted against truth."""
+    predicted_pairs, true_pairs = co_clustered_pairs(predicted), co_clustered_pairs(truth)
+    hits = len(predicted_pairs & true_pairs)
+    precision = hits / len(predicted_pairs) if predicted_pairs else 1.0
+    recall = hits / len(true_pairs) if true_pairs else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "true_pairs": float(len(true_pairs)),
+            "predicted_pairs": float(len(predicted_pairs))}

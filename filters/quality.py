@@ -1,12 +1,12 @@
 """Quality signals of the published heuristic filters: Gopher quality, Gopher repetition, FineWeb, C4.
 
 Each annotator returns the VALUES its rules compare against thresholds (word counts, fractions,
-flags), never a keep/drop decision: thresholds live in recipes and filters/rules.py. Definitions
+flags), never a keep/drop decision: thresholds live in recipes and filters/registry.py. Definitions
 follow the reference implementations (datatrove for Gopher and FineWeb, TFDS c4_utils for C4);
 where cc-sieve departs from datatrove on purpose the docstring of the signal says so.
 
 A signal that cannot be measured (a fraction of characters of an empty text, the mean length of
-zero words) is None; filters/rules.py says per rule whether None removes the document.
+zero words) is None; filters/registry.py says per rule whether None removes the document.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from filters.base import Batch
-from filters.text import (
+from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
+from cc_sieve.filters.lexicons import DEFAULT_LEXICON, BadWordsMatcher
+from cc_sieve.filters.text import (
     TERMINAL_PUNCTUATION,
     batch_tokens,
     count_sentences,
@@ -68,25 +69,34 @@ def gopher_quality_signals(text: str, tokens: list[str], stop_words: frozenset[s
     }
 
 
-class GopherQuality:
+GOPHER_QUALITY_SIGNALS = (
+    Signal("gopher_word_count", "count", "words: tokens holding a letter or a digit"),
+    Signal("gopher_mean_word_length", "ratio", "mean characters per word"),
+    Signal("gopher_hash_ratio", "ratio", "'#' per token"),
+    Signal("gopher_ellipsis_ratio", "ratio", "'...' and '…' per token"),
+    Signal("gopher_bullet_lines_ratio", "fraction", "lines starting with a bullet"),
+    Signal("gopher_ellipsis_lines_ratio", "fraction", "lines ending in an ellipsis"),
+    Signal("gopher_alpha_words_ratio", "fraction", "words holding a letter, among words"),
+    Signal("gopher_alpha_tokens_ratio", "fraction", "words holding a letter, among all tokens"),
+    Signal("gopher_stop_words", "count", "distinct Gopher stop words present"),
+)
+
+
+class GopherQuality(DeclaredAnnotator):
     """Gopher's quality signals. Stop words match case-sensitively, as in datatrove (the paper is silent)."""
 
     name = "gopher_quality"
 
     def __init__(self, stop_words: Sequence[str] = GOPHER_STOP_WORDS,
                  bullets: Sequence[str] = GOPHER_BULLETS):
+        super().__init__(stop_words=stop_words, bullets=bullets)
         self.stop_words = frozenset(stop_words)
         self.bullets = tuple(bullets)
         spacy_rules()  # loaded with the annotator, not inside the first batch
 
-    def schema(self) -> list[pa.Field]:
-        return [pa.field("gopher_word_count", pa.int64()), pa.field("gopher_mean_word_length", pa.float64()),
-                pa.field("gopher_hash_ratio", pa.float64()), pa.field("gopher_ellipsis_ratio", pa.float64()),
-                pa.field("gopher_bullet_lines_ratio", pa.float64()),
-                pa.field("gopher_ellipsis_lines_ratio", pa.float64()),
-                pa.field("gopher_alpha_words_ratio", pa.float64()),
-                pa.field("gopher_alpha_tokens_ratio", pa.float64()),
-                pa.field("gopher_stop_words", pa.int64())]
+    @classmethod
+    def signals(cls, **config) -> tuple[Signal, ...]:
+        return GOPHER_QUALITY_SIGNALS
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         rows = [gopher_quality_signals(text or "", tokens, self.stop_words, self.bullets)
@@ -211,17 +221,23 @@ def repetition_columns(top_ngrams: Sequence[int], dup_ngrams: Sequence[int]) -> 
             + [f"gopher_dup_{n}gram_char_frac" for n in dup_ngrams])
 
 
-class GopherRepetition:
+class GopherRepetition(DeclaredAnnotator):
+    """Gopher's repetition signals: shares of duplicated lines and paragraphs, and of characters in the
+    most frequent and in duplicated n-grams."""
+
     name = "gopher_repetition"
 
     def __init__(self, top_ngrams: Sequence[int] = GOPHER_TOP_NGRAMS,
                  dup_ngrams: Sequence[int] = GOPHER_DUP_NGRAMS):
+        super().__init__(top_ngrams=top_ngrams, dup_ngrams=dup_ngrams)
         self.top_ngrams = tuple(top_ngrams)
         self.dup_ngrams = tuple(dup_ngrams)
         spacy_rules()
 
-    def schema(self) -> list[pa.Field]:
-        return [pa.field(name, pa.float64()) for name in repetition_columns(self.top_ngrams, self.dup_ngrams)]
+    @classmethod
+    def signals(cls, top_ngrams: Sequence[int] = GOPHER_TOP_NGRAMS, dup_ngrams: Sequence[int] = GOPHER_DUP_NGRAMS,
+                **config) -> tuple[Signal, ...]:
+        return tuple(Signal(name, "fraction") for name in repetition_columns(top_ngrams, dup_ngrams))
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         rows = [gopher_repetition_signals(text or "", tokens, self.top_ngrams, self.dup_ngrams)
@@ -258,23 +274,32 @@ FINEWEB_COLUMNS = ["fineweb_line_punct_ratio", "fineweb_short_line_ratio", "fine
                    "fineweb_newline_ratio"]
 
 
-class FineWebQuality:
+FINEWEB_DOMAINS = {"fineweb_line_punct_ratio": "fraction", "fineweb_short_line_ratio": "fraction",
+                   "fineweb_char_dup_ratio": "fraction", "fineweb_newline_ratio": "ratio"}
+
+
+def fineweb_column(name: str, after_c4: bool) -> str:
+    return ("fineweb_c4_" if after_c4 else "fineweb_") + name.removeprefix("fineweb_")
+
+
+class FineWebQuality(DeclaredAnnotator):
     """FineWeb's four signals. With after_c4=True they are measured on the text left by C4's line
     cleaning in FineWeb's variant, as FineWeb's pipeline ran them (C4QualityFilter rewrites the
     text before FineWebQualityFilter sees it); those columns are named fineweb_c4_*."""
 
     def __init__(self, short_line_chars: int = FINEWEB_SHORT_LINE_CHARS, after_c4: bool = False):
+        super().__init__(short_line_chars=short_line_chars, after_c4=after_c4)
         self.short_line_chars = short_line_chars
         self.after_c4 = after_c4
         spacy_rules()
-        self.prefix = "fineweb_c4_" if after_c4 else "fineweb_"
         self.name = "fineweb_quality_after_c4" if after_c4 else "fineweb_quality"
 
-    def schema(self) -> list[pa.Field]:
-        return [pa.field(self.column(name), pa.float64()) for name in FINEWEB_COLUMNS]
+    @classmethod
+    def signals(cls, after_c4: bool = False, **config) -> tuple[Signal, ...]:
+        return tuple(Signal(fineweb_column(name, after_c4), FINEWEB_DOMAINS[name]) for name in FINEWEB_COLUMNS)
 
     def column(self, name: str) -> str:
-        return self.prefix + name.removeprefix("fineweb_")
+        return fineweb_column(name, self.after_c4)
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         if self.after_c4:
@@ -381,19 +406,18 @@ def c4_clean(text: str, params: C4Params = C4_VARIANTS["tfds"]) -> tuple[str, C4
     return cleaned, stats
 
 
-C4_SIGNALS = (("sentences", pa.int64()), ("lorem_ipsum", pa.bool_()), ("curly_bracket", pa.bool_()),
-              ("badwords", pa.bool_()), ("lines_kept", pa.int64()), ("lines_removed", pa.int64()),
-              ("chars", pa.int64()), ("words", pa.int64()))
+C4_SIGNALS = (("sentences", "count"), ("lorem_ipsum", "flag"), ("curly_bracket", "flag"), ("badwords", "flag"),
+              ("lines_kept", "count"), ("lines_removed", "count"), ("chars", "count"), ("words", "count"))
 
 
 def batch_c4(batch: Batch, variant: str) -> list[tuple[str, C4Stats]]:
-    """`c4_clean` of every text of a batch in one variant, once per batch (filters.text.per_batch),
+    """`c4_clean` of every text of a batch in one variant, once per batch (cc_sieve.filters.text.per_batch),
     so that C4Quality and FineWebQuality(after_c4=True) share it."""
     params = C4_VARIANTS[variant]
     return per_batch(batch, f"_c4_{variant}", lambda texts: [c4_clean(text or "", params) for text in texts])
 
 
-class C4Quality:
+class C4Quality(DeclaredAnnotator):
     """C4's cleaning and page signals for each requested variant ("tfds", "datatrove", "fineweb").
 
     Columns per variant v: c4_v_sentences, c4_v_lorem_ipsum, c4_v_curly_bracket, c4_v_badwords
@@ -404,9 +428,8 @@ class C4Quality:
     name = "c4_quality"
 
     def __init__(self, variants: Sequence[str] = ("tfds",), badwords_language: str = "en",
-                 badwords_lexicon: str = "ldnoobw-c4-25e679f"):
-        from filters.lexicons import BadWordsMatcher
-
+                 badwords_lexicon: str = DEFAULT_LEXICON):
+        super().__init__(variants=variants, badwords_language=badwords_language, badwords_lexicon=badwords_lexicon)
         unknown = [v for v in variants if v not in C4_VARIANTS]
         if unknown:
             raise ValueError(f"unknown C4 variant(s) {unknown}; known: {sorted(C4_VARIANTS)}")
@@ -414,9 +437,9 @@ class C4Quality:
         self.badwords = BadWordsMatcher.load(badwords_lexicon, badwords_language)
         spacy_rules()
 
-    def schema(self) -> list[pa.Field]:
-        return [pa.field(f"c4_{variant}_{name}", kind)
-                for variant in self.variants for name, kind in C4_SIGNALS]
+    @classmethod
+    def signals(cls, variants: Sequence[str] = ("tfds",), **config) -> tuple[Signal, ...]:
+        return tuple(Signal(f"c4_{variant}_{name}", domain) for variant in variants for name, domain in C4_SIGNALS)
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         out: dict[str, list] = {}

@@ -266,3 +266,9 @@ def per_batch(batch: dict, key: str, compute: Callable[[list], list]) -> list:
 def batch_tokens(batch: dict) -> list[list[str]]:
     """`tokenize` of every text of an annotate batch (see per_batch)."""
     return per_batch(batch, "_tokens", lambda texts: [tokenize(text or "") for text in texts])
+
+
+def fixed_pieces(texts: list[str], size: int = 2000) -> list[str]:
+    """Consecutive `size`-character pieces of the texts (a text's tail shorter than size is left out): documents
+    of one length, so a per-document rate compares across corpora."""
+    return [text[start:start + size] for text in texts for start in range(0, len(text) - size + 1, size)]

@@ -29,11 +29,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
-import pyarrow as pa
 
-from filters.base import Batch
-from filters.lexicons import trie_pattern
-from filters.resources import data_path
+from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
+from cc_sieve.filters.lexicons import trie_pattern
+from cc_sieve.filters.resources import data_path
 
 UT1_ADULT_ARCHIVE = "url_filterblacklistsv0_3_0.tar.gz"
 UT1_BUNDLED_CATEGORIES = ("agressif", "dating", "gambling", "mixed_adult", "phishing")
@@ -199,22 +198,22 @@ class Blocklist:
 _SHARED_BLOCKLISTS: dict[str, Blocklist] = {}
 
 
-class UrlBlocklist:
+class UrlBlocklist(DeclaredAnnotator):
     """UT1 matches per category c: url_ut1_c_match (bool) and url_ut1_c_kind (domain|subdomain|url).
-    Lists load once per Python worker (the adult domains in about two seconds; see jobs/bench_quality)."""
+    Lists load once per Python worker (the adult domains in about two seconds; see jobs/bench/quality.py)."""
 
     name = "url_blocklist"
 
     def __init__(self, categories: Iterable[str] = ("adult",)):
+        super().__init__(categories=categories)
         self.categories = tuple(categories)
         self.blocklists = [Blocklist.shared(category) for category in self.categories]
 
-    def schema(self) -> list[pa.Field]:
-        fields = []
-        for category in self.categories:
-            fields += [pa.field(f"url_ut1_{category}_match", pa.bool_()),
-                       pa.field(f"url_ut1_{category}_kind", pa.string())]
-        return fields
+    @classmethod
+    def signals(cls, categories: Iterable[str] = ("adult",), **config) -> tuple[Signal, ...]:
+        return tuple(signal for category in categories for signal in (
+            Signal(f"url_ut1_{category}_match", "flag", f"the URL is on the UT1 {category} list"),
+            Signal(f"url_ut1_{category}_kind", "label", "what matched: domain, subdomain or url")))
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         out: dict[str, list] = {}
@@ -239,7 +238,7 @@ def read_word_list(path: Path) -> set[str]:
             if line and not line.startswith("#")} - {""}
 
 
-class UrlBannedWords:
+class UrlBannedWords(DeclaredAnnotator):
     """FineWeb's URL word rules: url_banned_word (a banned word is a word of the URL),
     url_soft_banned_words (how many distinct soft-banned words it holds; FineWeb removes at 2),
     url_banned_subword (a banned sub-word occurs in the URL with non-alphanumerics removed)."""
@@ -247,14 +246,16 @@ class UrlBannedWords:
     name = "url_banned_words"
 
     def __init__(self, lists: str = FINEWEB_WORD_LISTS):
+        super().__init__(lists=lists)
         folder = data_path(lists)
         self.banned = frozenset(read_word_list(folder / "banned_words.txt"))
         self.soft_banned = frozenset(read_word_list(folder / "soft_banned_words.txt"))
         self.subwords = re.compile(trie_pattern(read_word_list(folder / "banned_subwords.txt")))
 
-    def schema(self) -> list[pa.Field]:
-        return [pa.field("url_banned_word", pa.bool_()), pa.field("url_soft_banned_words", pa.int64()),
-                pa.field("url_banned_subword", pa.bool_())]
+    @classmethod
+    def signals(cls, **config) -> tuple[Signal, ...]:
+        return (Signal("url_banned_word", "flag"), Signal("url_soft_banned_words", "count"),
+                Signal("url_banned_subword", "flag"))
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         out: dict[str, list] = {f.name: [] for f in self.schema()}

@@ -1,13 +1,18 @@
-"""Fixtures shared by the test files: real samples, one Spark session, a real S3 server."""
+"""Shared by every test: the environment (set before any Spark session or boto3 client exists), the
+`integration` marker on every test under tests/integration (Spark, S3, MLflow, cluster, reference runs),
+and the planted-truth shards that unit and integration tests both read."""
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import pytest
 
-from filters.resources import REPO_ROOT
-from tests.s3server import ACCESS_KEY, SECRET_KEY
+from cc_sieve.jobs.generator.make_shards import ShardOptions, make_shards
+from tests.support.planted import RATES, read_all
+from tests.support.s3server import ACCESS_KEY, SECRET_KEY
 
 os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 os.environ.setdefault("PYTHONHASHSEED", "0")
@@ -18,34 +23,28 @@ os.environ["AWS_SECRET_ACCESS_KEY"] = SECRET_KEY
 os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
-BUNDLED_DATA = REPO_ROOT / "data"
-CC_SAMPLES = (SHARED_DATA if SHARED_DATA.is_dir() else BUNDLED_DATA) / "commoncrawl"
-WARC_2020_34 = CC_SAMPLES / "CC-MAIN-2020-34" / "resiliparse-warcfile.warc.gz"
-WHIRLWIND_WARC = CC_SAMPLES / "CC-MAIN-2024-22" / "whirlwind.warc.gz"
-WHIRLWIND_WET = CC_SAMPLES / "CC-MAIN-2024-22" / "whirlwind.warc.wet.gz"
-WHIRLWIND_WAT = CC_SAMPLES / "CC-MAIN-2024-22" / "whirlwind.warc.wat.gz"
-JWARC_2019_51 = CC_SAMPLES / "CC-MAIN-2019-51" / "jwarc-cc.warc.gz"
-DOLMA_JSONL = CC_SAMPLES / "CC-MAIN-2019-30" / "dolma-CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
+INTEGRATION = Path(__file__).parent / "integration"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if INTEGRATION in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.integration)
 
 
 @pytest.fixture(scope="session")
-def spark():
-    """One local[2] session for every Spark test (starting one costs ~8 s)."""
-    from jobs.spark import get_spark
-
-    session = get_spark("cc-sieve-tests", master="local[2]",
-                        overrides={"spark.sql.shuffle.partitions": "4", "spark.default.parallelism": "4"})
-    yield session
-    session.stop()
+def shards(tmp_path_factory) -> Path:
+    """Two WARC + WET shards of 500 documents with every kind of planted truth (seed 7)."""
+    out = tmp_path_factory.mktemp("shards")
+    make_shards(ShardOptions(output=str(out), docs=500, shards=2, seed=7, workers=2, **RATES))
+    return out
 
 
 @pytest.fixture(scope="session")
-def s3_server(tmp_path_factory):
-    """A real S3-compatible server (SeaweedFS) on 127.0.0.1 that enforces SigV4; stopped after the tests."""
-    from tests.s3server import SeaweedS3
+def truth(shards) -> list[dict]:
+    return [json.loads(line) for line in (shards / "truth.jsonl").read_text().splitlines()]
 
-    server = SeaweedS3(tmp_path_factory.mktemp("seaweedfs"))
-    server.start()
-    yield server
-    server.stop()
+
+@pytest.fixture(scope="session")
+def wet(shards) -> dict[str, dict]:
+    return read_all(shards, "wet")[0]

@@ -1,0 +1,153 @@
+"""A Spark standalone cluster on 127.0.0.1 from the pyspark wheel: `make cluster-up|cluster-down|cluster-status`.
+
+The wheel has no start-master.sh, so the master and workers are started with spark-daemon.sh.
+PID files, logs and worker folders live under build/cluster (ignored by git). `up` is
+idempotent and returns once every worker has registered with the master.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyspark
+
+from cc_sieve.filters.resources import REPO_ROOT
+from cc_sieve.jobs.errors import run_command
+
+SPARK_HOME = Path(pyspark.__file__).resolve().parent
+MASTER_CLASS = "org.apache.spark.deploy.master.Master"
+WORKER_CLASS = "org.apache.spark.deploy.worker.Worker"
+
+
+@dataclass(frozen=True)
+class ClusterLayout:
+    home: Path = REPO_ROOT / "build" / "cluster"
+    host: str = "127.0.0.1"
+    port: int = 7077
+    webui_port: int = 8080
+
+    @property
+    def master_url(self) -> str:
+        return f"spark://{self.host}:{self.port}"
+
+    @property
+    def status_url(self) -> str:
+        return f"http://{self.host}:{self.webui_port}/json/"
+
+    def environment(self) -> dict[str, str]:
+        python = os.environ.get("PYSPARK_PYTHON") or sys.executable
+        return {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": self.host,
+                "SPARK_PID_DIR": str(self.home / "pids"), "SPARK_LOG_DIR": str(self.home / "logs"),
+                "SPARK_WORKER_DIR": str(self.home / "work"), "PYSPARK_PYTHON": python,
+                "SPARK_NO_DAEMONIZE": ""}
+
+
+def daemon(layout: ClusterLayout, action: str, java_class: str, instance: int, *args: str) -> None:
+    for folder in ("pids", "logs", "work"):
+        (layout.home / folder).mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in layout.environment().items() if k != "SPARK_NO_DAEMONIZE"}
+    command = ["bash", str(SPARK_HOME / "sbin" / "spark-daemon.sh"), action, java_class, str(instance), *args]
+    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+
+def master_status(layout: ClusterLayout) -> dict | None:
+    try:
+        with urllib.request.urlopen(layout.status_url, timeout=2) as response:
+            return json.load(response)
+    except OSError:
+        return None
+
+
+def alive_workers(status: dict | None) -> list[dict]:
+    return [w for w in (status or {}).get("workers", []) if w.get("state") == "ALIVE"]
+
+
+def wait_for(layout: ClusterLayout, workers: int, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = master_status(layout)
+        if status is not None and len(alive_workers(status)) >= workers:
+            return status
+        time.sleep(1)
+    raise RuntimeError(f"cluster at {layout.master_url}: {len(alive_workers(status))} of {workers} workers "
+                       f"registered after {timeout:.0f} s; see {layout.home / 'logs'}")
+
+
+def up(layout: ClusterLayout, workers: int = 2, cores: int = 1, memory: str = "2g", timeout: float = 90) -> dict:
+    if master_status(layout) is None:
+        daemon(layout, "start", MASTER_CLASS, 1, "--host", layout.host, "--port", str(layout.port),
+               "--webui-port", str(layout.webui_port))
+    for instance in range(1, workers + 1):
+        pid_file = layout.home / "pids" / f"spark-{os.environ.get('USER', 'root')}-{WORKER_CLASS}-{instance}.pid"
+        if not pid_running(pid_file):
+            daemon(layout, "start", WORKER_CLASS, instance, layout.master_url, "--cores", str(cores),
+                   "--memory", memory, "--host", layout.host, "--webui-port", str(layout.webui_port + instance))
+    return wait_for(layout, workers, timeout)
+
+
+def pid_running(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text().strip()), 0)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def worker_pids(layout: ClusterLayout) -> dict[int, int]:
+    """Worker instance number -> JVM pid, for the instances whose JVM is running."""
+    pids = {}
+    for pid_file in (layout.home / "pids").glob(f"*{WORKER_CLASS}-*.pid"):
+        if pid_running(pid_file):
+            pids[int(pid_file.stem.rsplit("-", 1)[-1])] = int(pid_file.read_text().strip())
+    return pids
+
+
+def down(layout: ClusterLayout) -> None:
+    for instance in sorted(worker_pids(layout)):
+        daemon(layout, "stop", WORKER_CLASS, instance)
+    if (layout.home / "pids").is_dir() and any((layout.home / "pids").glob(f"*{MASTER_CLASS}-1.pid")):
+        daemon(layout, "stop", MASTER_CLASS, 1)
+
+
+def describe(layout: ClusterLayout) -> str:
+    status = master_status(layout)
+    if status is None:
+        return f"no Spark master answers at {layout.status_url}"
+    lines = [f"master {layout.master_url} ({status.get('status')}), web UI http://{layout.host}:{layout.webui_port}"]
+    for worker in status.get("workers", []):
+        lines.append(f"  worker {worker['id']} {worker['state']} cores {worker['coresused']}/{worker['cores']} "
+                     f"memory {worker['memoryused']}/{worker['memory']} MB")
+    lines.append(f"  applications running: {len(status.get('activeapps', []))}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="cc-sieve cluster", description=__doc__.split("\n")[0])
+    parser.add_argument("action", choices=["up", "down", "status"])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--cores", type=int, default=1, help="cores per worker")
+    parser.add_argument("--memory", default="2g", help="memory per worker")
+    args = parser.parse_args(argv)
+    layout = ClusterLayout()
+    if args.action == "up":
+        up(layout, args.workers, args.cores, args.memory)
+        print(describe(layout))
+    elif args.action == "down":
+        down(layout)
+        print(f"stopped the cluster at {layout.master_url}")
+    else:
+        print(describe(layout))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_command(main, prog="cc-sieve cluster"))

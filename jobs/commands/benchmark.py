@@ -1,0 +1,133 @@
+"""`cc-sieve benchmark`: ingest -> annotate once -> dedup -> evaluate every recipe -> MLflow.
+
+One parent MLflow run per benchmark (input manifest as a dataset, crawl ids, shard counts and
+failures, Spark master and parallelism, code version, config hash, stage times) and one child
+run per recipe (the recipe's params, retention, removals per rule, duplicates, PII and harm
+rates with their reduction against the unfiltered baseline, collateral), with artifacts.
+Run as `cc-sieve benchmark --config conf/benchmark/default.yaml` or with spark-submit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cc_sieve.jobs import metrics as M
+from cc_sieve.jobs.commands.args import add_input_arguments, add_spark_arguments, input_config, spark_config
+from cc_sieve.jobs.config.loading import validate
+from cc_sieve.jobs.config.measurements import check_measurements
+from cc_sieve.jobs.config.presets import BenchmarkConfig, check_tracking_uri, load_benchmark_config
+from cc_sieve.jobs.config.recipes import Recipe, load_recipes
+from cc_sieve.jobs.errors import run_command
+from cc_sieve.jobs.reading.inputs import resolve_inputs
+from cc_sieve.jobs.reading.options import ReadOptions
+from cc_sieve.jobs.spark.session import get_spark
+from cc_sieve.jobs.spark.stages import Timed, annotate_stage, dedup_stage, evaluate_stage, ingest_stage
+from cc_sieve.jobs.tracking.benchmark_log import BenchmarkResult, BenchmarkRun, log_benchmark
+from cc_sieve.jobs.tracking.report import write_report
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="cc-sieve benchmark", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", help="benchmark preset (default conf/benchmark/default.yaml)")
+    parser.add_argument("--recipes", help="comma-separated recipe names or YAML paths (overrides the preset)")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///mlflow.db here)")
+    parser.add_argument("--experiment", help="MLflow experiment name")
+    parser.add_argument("--output", help="working folder for the tables (overrides output)")
+    parser.add_argument("--no-report", action="store_true", help="skip the transparency report")
+    add_input_arguments(parser, required=False)
+    add_spark_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def apply_overrides(config: BenchmarkConfig, args: argparse.Namespace) -> BenchmarkConfig:
+    """The preset with the flags that were given on top."""
+    values = config.model_dump()
+    values["input"] = input_config(args, config.input).model_dump()
+    values["spark"] = spark_config(args, config.spark).model_dump()
+    if args.recipes:
+        values["recipes"] = [r.strip() for r in args.recipes.split(",") if r.strip()]
+    values["tracking"].update({k: v for k, v in {"uri": args.tracking_uri, "experiment": args.experiment}.items() if v})
+    if args.output:
+        values["output"] = args.output
+    if args.no_report:
+        values["report"] = False
+    return validate(BenchmarkConfig, values, "command line")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = apply_overrides(load_benchmark_config(args.config), args)
+    recipes = load_recipes(config.recipes)  # every recipe validated before Spark starts
+    check_measurements(config, recipes)
+    check_tracking_uri(config.tracking.uri)
+    uris = resolve_inputs(config.input)
+    spark = get_spark(f"cc-sieve benchmark {config.name}", master=config.spark.master,
+                      conf_file=args.spark_conf, overrides=config.spark.conf)
+    result = run_benchmark(spark, config, recipes, uris)
+    print(comparison_table(result))
+    print(where_to_look(result))
+    return 0
+
+
+def run_benchmark(spark, config: BenchmarkConfig, recipes: list[Recipe], uris: list[str]) -> BenchmarkResult:
+    """The whole benchmark on an existing Spark session; returns what was logged."""
+    out = Path(config.output).resolve()
+    timed = Timed()
+    ingest = timed.run("ingest", lambda: ingest_stage(spark, uris, out, ReadOptions.from_input(config.input)))
+    documents = spark.read.parquet(str(out / "ingest" / "documents"))
+    annotated = timed.run("annotate", lambda: annotate_stage(spark, documents, config, recipes, out))
+    table = timed.run("dedup", lambda: dedup_stage(spark, annotated.table, config, out))
+    evaluation = timed.run("evaluate", lambda: evaluate_stage(spark, table, documents, config, recipes,
+                                                              annotated.measures))
+    stage_seconds = {**timed.seconds, **{f"annotate.{name}": seconds
+                                         for name, seconds in annotated.annotator_seconds.items()}}
+    result = log_benchmark(BenchmarkRun(config, recipes, ingest, annotated.specs, evaluation, stage_seconds, out,
+                                        spark.sparkContext.master, spark.sparkContext.defaultParallelism))
+    if config.report:
+        index = write_report(result.parent_run_id, out / "report", config.tracking.uri)
+        result.report_dir = str(index.parent)
+    return result
+
+
+def comparison_table(result: BenchmarkResult) -> str:
+    """One row per recipe; a harm column reads "rate among kept (change against raw)". Detectors that
+    flag no input document are named under the table instead of filling it with zeros."""
+    baseline = result.recipes[0].metrics if result.recipes else {}
+    raw = next((r.metrics for r in result.recipes if r.name == "raw"), baseline)
+    shown = [h for h in result.harm_detectors if raw.get(M.harm_rate(h), 0) > 0]
+    silent = [h for h in result.harm_detectors if h not in shown]
+    header = ["recipe", "docs kept", "retention", "dup rate", "PII/1k docs", *shown, "collateral"]
+    rows = [header]
+    for recipe in result.recipes:
+        m = recipe.metrics
+        row = [recipe.name, f"{m[M.DOCS_KEPT]:,.0f}", f"{m[M.RETENTION_DOCS]:.1%}",
+               f"{m.get(M.DUPLICATE_RATE, 0):.1%}", f"{m.get(M.PII_PER_1K_DOCS, 0):,.0f}"]
+        for h in shown:
+            change = -m.get(M.reduction(M.harm_rate(h)), 0.0)
+            row.append(f"{m.get(M.harm_rate(h), 0):.1%}" + ("" if recipe.name == "raw" else f" ({change:+.0%})"))
+        row.append(f"{m[M.COLLATERAL]:.1%}" if M.COLLATERAL in m and m[M.DOCS_REMOVED] else "-")
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(
+        r, widths, strict=True))) for r in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    lines.append("harm columns: share of kept documents the detector flags (relative change against raw); "
+                 "collateral: share of removed documents no detector flags")
+    if silent:
+        lines.append(f"no input document flagged by: {', '.join(silent)}")
+    return "\n".join(lines)
+
+
+def where_to_look(result: BenchmarkResult) -> str:
+    lines = [f"MLflow: experiment '{result.experiment}' in {result.tracking_uri} "
+             f"(parent run {result.parent_run_id}); browse with `make mlflow-ui` -> http://127.0.0.1:5000"]
+    if result.report_dir:
+        lines.append(f"transparency report: {result.report_dir}/index.html")
+    lines.append(f"tables (documents, annotations, dedup): {result.output}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(run_command(main, prog="cc-sieve benchmark"))

@@ -1,0 +1,111 @@
+"""The benchmark's stages: ingest, annotate (one pass), dedup, evaluate. Each returns its result and its time."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from cc_sieve.filters.base import AnnotatorSpec
+from cc_sieve.filters.harm import DETECTORS, pii_density_sql
+from cc_sieve.filters.registry import DedupColumns
+from cc_sieve.jobs.config.measurements import measurement_specs
+from cc_sieve.jobs.config.presets import BenchmarkConfig
+from cc_sieve.jobs.config.recipes import Recipe, required_annotators
+from cc_sieve.jobs.reading.options import ReadOptions
+from cc_sieve.jobs.spark.annotate import annotate_documents
+from cc_sieve.jobs.spark.dedup import exact_duplicates, near_duplicate_clusters
+from cc_sieve.jobs.spark.evaluate import Evaluation, MeasureColumns, RecipePlan, evaluate, find_truth
+from cc_sieve.jobs.spark.ingest import IngestSummary, run_ingest
+
+PII_TOTAL = "pii_total"
+# The columns the dedup stage adds; exact_duplicate is declared with the rule registry (DedupColumns).
+DEDUP_COLUMNS = ("dup_cluster_id", "dup_cluster_size", "dup_keep",
+                 *(signal.name for signal in DedupColumns.signals()))
+
+
+@dataclass
+class Timed:
+    """Seconds per stage (and per annotator, as `annotate.<name>`), in the order they ran."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def run(self, stage: str, work):
+        started = time.perf_counter()
+        result = work()
+        self.seconds[stage] = time.perf_counter() - started
+        return result
+
+
+@dataclass
+class Annotated:
+    table: DataFrame
+    measures: MeasureColumns
+    specs: list[AnnotatorSpec]
+    annotator_seconds: dict[str, float]
+
+
+def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions) -> IngestSummary:
+    summary = run_ingest(spark, uris, str(out / "ingest"), options)
+    print(f"[ingest] {summary.line()}")
+    return summary
+
+
+def measure_columns(schema_names: list[str], config: BenchmarkConfig) -> MeasureColumns:
+    harm = {d.name: d.column for d in DETECTORS if d.column in schema_names} if config.harm.enabled else {}
+    pii_counts = {name[len("pii_"):]: name for name in schema_names
+                  if name.startswith("pii_") and name not in {PII_TOTAL, "pii_spans", "pii_scanned"}}
+    return MeasureColumns(harm_flags=harm, pii_counts=pii_counts,
+                          pii_total=PII_TOTAL if PII_TOTAL in schema_names else None,
+                          has_dedup=config.dedup.enabled)
+
+
+def annotate_stage(spark, documents: DataFrame, config: BenchmarkConfig, recipes: list[Recipe],
+                   out: Path) -> Annotated:
+    """One pass of every annotator the recipes and the measurements need, written to OUT/annotations."""
+    specs = list(dict.fromkeys(required_annotators(recipes) + measurement_specs(config)))
+    started = time.perf_counter()
+    annotations, timers = annotate_documents(spark, documents, specs)
+    if config.harm.enabled:
+        annotations = with_pii_density(annotations, config.harm.pii_per_1k_words)
+    path = out / "annotations"
+    annotations.write.mode("overwrite").parquet(str(path))
+    table = spark.read.parquet(str(path))
+    print(f"[annotate] {len(specs)} annotators, {len(table.columns)} columns in "
+          f"{time.perf_counter() - started:.1f} s")
+    return Annotated(table, measure_columns(table.columns, config), specs,
+                     {name: accumulator.value for name, accumulator in timers.items()})
+
+
+def with_pii_density(annotations: DataFrame, threshold: float) -> DataFrame:
+    """The pii_density harm detector's columns, derived from the PII annotator's count (when it ran)."""
+    for column, sql in pii_density_sql(annotations.columns, threshold).items():
+        annotations = annotations.withColumn(column, F.expr(sql))
+    return annotations
+
+
+def dedup_stage(spark, annotations: DataFrame, config: BenchmarkConfig, out: Path) -> DataFrame:
+    """Annotations plus dup_cluster_id / dup_cluster_size / dup_keep (survivor by dedup.survivor) and
+    exact_duplicate (the exact_duplicate rule's column), cached."""
+    if not config.dedup.enabled:
+        return annotations.cache()
+    clusters = near_duplicate_clusters(
+        annotations, scope=config.dedup.scope, survivor=config.dedup.survivor,
+        verify_threshold=config.dedup.verify_threshold, checkpoint_dir=str(out / "checkpoints"))
+    exact = exact_duplicates(annotations, scope=config.dedup.scope, survivor=config.dedup.survivor)
+    clusters = clusters.join(exact, "doc_id").selectExpr(
+        "doc_id", "cluster_id AS dup_cluster_id", "cluster_size AS dup_cluster_size", "keep AS dup_keep",
+        "exact_duplicate")
+    clusters.write.mode("overwrite").parquet(str(out / "dedup"))
+    table = annotations.join(spark.read.parquet(str(out / "dedup")), "doc_id", "left").cache()
+    print(f"[dedup] {table.where('NOT dup_keep').count():,} duplicates")
+    return table
+
+
+def evaluate_stage(spark, table: DataFrame, documents: DataFrame, config: BenchmarkConfig,
+                   recipes: list[Recipe], measures: MeasureColumns) -> Evaluation:
+    plans = [RecipePlan.of(recipe, config.dedup) for recipe in recipes]
+    return evaluate(spark, table, documents, plans, measures, find_truth(config.input.specs, config.input.truth))

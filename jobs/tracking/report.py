@@ -1,0 +1,409 @@
+"""The transparency report (data card) for a benchmark or recipe run.
+
+Everything in it is read back from MLflow (metrics, params, artifacts of the run and of its
+benchmark), so the page says exactly what was logged: where the data came from, what each
+recipe removed and why, how duplicate, PII and harm rates changed, who lost text, and how sure
+each measurement is. One self-contained HTML page per recipe (charts embedded) plus a comparison
+page, each with a Markdown twin; logged back to MLflow under `report/`.
+
+Every number is written with `data-metric` (the MLflow metric name) and `data-value` (the exact
+logged value), so a reader or a test can trace it to the run.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import html
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from cc_sieve.filters.registry import RULES
+from cc_sieve.jobs import metrics as M
+from cc_sieve.jobs.tracking import plots
+from cc_sieve.jobs.tracking.runs import TAG_BENCHMARK, TAG_ROLE
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1050px;margin:2em auto;padding:0 1em;
+color:#1b1f24;line-height:1.45}
+h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.92em}
+th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.muted{color:#57606a;font-size:.9em}.excerpt{font-family:ui-monospace,monospace;font-size:.85em;white-space:pre-wrap}
+img{max-width:100%;border:1px solid #d0d7de}
+"""
+
+TOP_LANGUAGES = 15
+SECTIONS = ["Sources", "Processing", "Effects", "Uncertainty", "Examples"]
+
+
+@dataclass
+class RunView:
+    run_id: str
+    name: str
+    metrics: dict[str, float]
+    params: dict[str, str]
+    tags: dict[str, str]
+    artifacts: Path
+
+    def json_artifact(self, name: str, default=None):
+        path = self.artifacts / name
+        return json.loads(path.read_text()) if path.is_file() else default
+
+
+def load_view(client, run_id: str, workdir: Path) -> RunView:
+    run = client.get_run(run_id)
+    target = workdir / run_id
+    target.mkdir(parents=True, exist_ok=True)
+    for item in client.list_artifacts(run_id):
+        if not item.is_dir and item.path.endswith((".json", ".csv")):
+            client.download_artifacts(run_id, item.path, str(target))
+    return RunView(run_id, run.info.run_name, dict(run.data.metrics), dict(run.data.params), dict(run.data.tags),
+                   target)
+
+
+def load_benchmark(client, run_id: str, workdir: Path) -> tuple[RunView, list[RunView]]:
+    """The benchmark run and its recipe runs, whether `run_id` names the benchmark or one recipe."""
+    run = client.get_run(run_id)
+    parent_id = run.data.tags.get(TAG_BENCHMARK) if run.data.tags.get(TAG_ROLE) == "recipe" else run_id
+    parent = load_view(client, parent_id, workdir)
+    children = client.search_runs([run.info.experiment_id], f"tags.`mlflow.parentRunId` = '{parent_id}'",
+                                  order_by=["attributes.start_time ASC"])
+    return parent, [load_view(client, child.info.run_id, workdir) for child in children]
+
+
+class Page:
+    """Builds the HTML page and its Markdown twin side by side."""
+
+    def __init__(self, title: str):
+        self.title = title
+        self.html: list[str] = []
+        self.md: list[str] = [f"# {title}", ""]
+
+    def heading(self, text: str, level: int = 2) -> None:
+        self.html.append(f"<h{level} id='{text.lower().replace(' ', '-')}'>{html.escape(text)}</h{level}>")
+        self.md += [f"{'#' * level} {text}", ""]
+
+    def paragraph(self, text: str, muted: bool = False) -> None:
+        cls = " class='muted'" if muted else ""
+        self.html.append(f"<p{cls}>{html.escape(text)}</p>")
+        self.md += [f"_{text}_" if muted else text, ""]
+
+    def link(self, text: str, href: str) -> None:
+        self.html.append(f"<p><a href='{html.escape(href)}'>{html.escape(text)}</a></p>")
+        self.md += [f"[{text}]({href.replace('.html', '.md')})", ""]
+
+    def table(self, header: list[str], rows: list[list]) -> None:
+        """Cells are str, or Cell for numbers that trace to an MLflow metric."""
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        body = "".join("<tr>" + "".join(cell_html(c) for c in row) + "</tr>" for row in rows)
+        self.html.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        self.md.append("| " + " | ".join(header) + " |")
+        self.md.append("|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            self.md.append("| " + " | ".join(cell_text(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+        self.md.append("")
+
+    def image(self, png: Path, alt: str, md_name: str, folder: Path) -> None:
+        encoded = base64.b64encode(png.read_bytes()).decode()
+        self.html.append(f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{encoded}'>")
+        (folder / md_name).write_bytes(png.read_bytes())
+        self.md += [f"![{alt}]({md_name})", ""]
+
+    def render_html(self) -> str:
+        return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(self.title)}"
+                f"</title><style>{STYLE}</style></head><body><h1>{html.escape(self.title)}</h1>"
+                + "\n".join(self.html) + "</body></html>")
+
+    def render_markdown(self) -> str:
+        return "\n".join(self.md) + "\n"
+
+
+@dataclass
+class Cell:
+    """A number shown formatted, carrying the metric it came from and its exact value."""
+
+    value: float
+    metric: str
+    kind: str = "count"  # count | share | number | change
+
+    def text(self) -> str:
+        if self.value is None or (isinstance(self.value, float) and math.isnan(self.value)):
+            return "n/a"
+        if self.kind == "count":
+            return f"{self.value:,.0f}"
+        if self.kind == "share":
+            return f"{self.value:.2%}"
+        if self.kind == "change":
+            return f"{self.value:+.1%}"
+        return f"{self.value:,.3f}"
+
+
+def cell_text(cell) -> str:
+    return cell.text() if isinstance(cell, Cell) else str(cell)
+
+
+def cell_html(cell) -> str:
+    if isinstance(cell, Cell):
+        return (f"<td class='num' data-metric='{html.escape(cell.metric)}' data-value='{cell.value!r}'>"
+                f"{html.escape(cell.text())}</td>")
+    return f"<td>{html.escape(str(cell))}</td>"
+
+
+def metric_cell(view: RunView, name: str, kind: str = "count") -> Cell | str:
+    return Cell(view.metrics[name], name, kind) if name in view.metrics else "n/a"
+
+
+def manifest_hash(shards: list[dict]) -> str:
+    return hashlib.sha256("\n".join(sorted(s["source_shard"] for s in shards)).encode()).hexdigest()[:16]
+
+
+def read_csv(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def sources_section(page: Page, parent: RunView) -> None:
+    page.heading("Sources")
+    shards = read_csv(parent.artifacts / "shards.csv")
+    failures = [f for f in read_csv(parent.artifacts / "failures.csv") if f.get("error_class") != "none"]
+    sources = parent.json_artifact("sources.json", {})
+    page.table(["measure", "value"], [
+        ["crawl ids", parent.params.get("input.crawl_ids", "unknown")],
+        ["shards read", metric_cell(parent, "shards_total")],
+        ["shards failed", metric_cell(parent, "shards_failed")],
+        ["records read", metric_cell(parent, "records")],
+        ["records skipped", metric_cell(parent, "records_skipped")],
+        ["documents", metric_cell(parent, "documents")],
+        ["input size (MB)", metric_cell(parent, "input_megabytes", "number")],
+        ["captures from", sources.get("first_capture") or "unknown"],
+        ["captures to", sources.get("last_capture") or "unknown"],
+        ["shard manifest hash (sha256 of the sorted shard list)", manifest_hash(shards)],
+        ["code version", parent.params.get("code_version", "unknown")],
+    ])
+    record_types: dict[str, int] = {}
+    for shard in shards:
+        for item in filter(None, (shard.get("records_by_type") or "").split(";")):
+            kind, _, count = item.partition("=")
+            record_types[kind] = record_types.get(kind, 0) + int(count)
+    page.paragraph("Shards")
+    page.table(["shard", "crawl", "records by type", "documents", "failed"],
+               [[s["source_shard"], s.get("crawl_id") or "", s.get("records_by_type", ""), s.get("documents", ""),
+                 s.get("failed", "")] for s in shards])
+    page.table(["record type", "records"], [[k, f"{v:,}"] for k, v in sorted(record_types.items())])
+    language_label = "detected language" if sources.get("language_column") == "language" else "declared language"
+    languages = sources.get("languages", [])
+    rows = [[r["value"], f"{r['documents']:,}"] for r in languages[:TOP_LANGUAGES]]
+    if len(languages) > TOP_LANGUAGES:
+        rest = languages[TOP_LANGUAGES:]
+        rows.append([f"{len(rest)} other languages", f"{sum(r['documents'] for r in rest):,}"])
+    page.table([language_label, "documents"], rows)
+    page.table(["top host", "documents"], [[r["value"], f"{r['documents']:,}"] for r in sources.get("top_hosts", [])])
+    if failures:
+        page.paragraph("Failures and skipped records (nothing is dropped silently)")
+        page.table(["shard", "offset", "error", "message", "shard stopped"],
+                   [[f["source_shard"], f.get("record_offset", ""), f["error_class"], f["message"], f["fatal"]]
+                    for f in failures])
+    else:
+        page.paragraph("No shard failed and no record was skipped.", muted=True)
+
+
+def rule_rows(recipe: RunView) -> list[list]:
+    """Each rule of the recipe with its thresholds and the published source of those values."""
+    rows = []
+    names = json.loads(recipe.params.get("rule_order", "[]"))
+    for name in names:
+        settings = {k.split(".", 2)[2]: v for k, v in recipe.params.items()
+                    if k.startswith(f"rules.{name}.") and v != "None"}  # an absent bound is not a threshold
+        rule = RULES.get(name)
+        rows.append([name, ", ".join(f"{k} = {v}" for k, v in sorted(settings.items())) or "defaults",
+                     getattr(rule, "source", "") if rule else "", getattr(rule, "note", "") if rule else ""])
+    return rows
+
+
+def processing_section(page: Page, parent: RunView, recipe: RunView) -> None:
+    page.heading("Processing")
+    page.paragraph(recipe.params.get("description", ""))
+    page.table(["rule", "threshold as applied", "published source", "where implementations differ"],
+               rule_rows(recipe) or [["(none)", "no filter", "", ""]])
+    dedup = {k.split(".", 2)[2]: v for k, v in parent.params.items() if k.startswith("config.dedup.")}
+    pii = {k.split(".", 2)[2]: v for k, v in parent.params.items() if k.startswith("config.pii.")}
+    page.table(["setting", "value"],
+               [[f"dedup.{k}", v] for k, v in sorted(dedup.items())]
+               + [["dedup placement in this recipe", recipe.params.get("dedup.placement", "none")]]
+               + [[f"pii.{k}", v] for k, v in sorted(pii.items())]
+               + [["annotators", parent.params.get("annotators", "")],
+                  ["spark master", parent.params.get("spark.master", "")],
+                  ["code version", parent.params.get("code_version", "")],
+                  ["config hash", parent.params.get("config_hash", "")]])
+
+
+def before_after_rows(parent: RunView, recipe: RunView) -> list[list]:
+    rows = []
+    names = [M.DUPLICATE_RATE, M.PII_DOC_RATE, M.PII_PER_1K_DOCS] + sorted(
+        m for m in recipe.metrics if m.startswith(M.harm_rate("")))
+    for name in names:
+        if name not in recipe.metrics:
+            continue
+        kind = "number" if name == M.PII_PER_1K_DOCS else "share"
+        rows.append([name, metric_cell(parent, M.unfiltered(name), kind), metric_cell(recipe, name, kind),
+                     metric_cell(recipe, M.reduction(name), "change")])
+    return rows
+
+
+def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, workdir: Path) -> None:
+    page.heading("Effects")
+    page.table(["measure", "in", "kept", "retention"], [
+        ["documents", metric_cell(recipe, M.DOCS_IN), metric_cell(recipe, M.DOCS_KEPT),
+         metric_cell(recipe, M.RETENTION_DOCS, "share")],
+        ["words", metric_cell(recipe, M.WORDS_IN), metric_cell(recipe, M.WORDS_KEPT),
+         metric_cell(recipe, M.RETENTION_WORDS, "share")],
+        ["characters", metric_cell(recipe, M.CHARS_IN), metric_cell(recipe, M.CHARS_KEPT),
+         metric_cell(recipe, M.RETENTION_CHARS, "share")],
+    ])
+    removals = removal_rows(recipe)
+    page.paragraph("Removals per rule: the first rule that removed a document (recipe order), and every rule "
+                   "that would have removed it.")
+    page.table(["rule", "removed first", "removed by this rule at all"],
+               [[r, metric_cell(recipe, M.removed_first(r)), metric_cell(recipe, M.removed_any(r))]
+                for r in removals] or [["(none)", "0", "0"]])
+    if removals:
+        chart = plots.removals_by_rule(recipe.name, [
+            {"rule": r, "removed_first": recipe.metrics.get(M.removed_first(r), 0),
+             "removed_any": recipe.metrics.get(f"removed_any.{r}", recipe.metrics.get(M.removed_first(r), 0))}
+            for r in removals], workdir / f"{recipe.run_id}-removals.png")
+        page.image(chart, f"removals by rule, {recipe.name}", f"{recipe.name}-removals.png", folder)
+    page.paragraph("Rates among kept documents, before (unfiltered input) and after this recipe; the change is the "
+                   "relative reduction (positive: less of it).")
+    page.table(["measure", "unfiltered", "after recipe", "reduction"], before_after_rows(parent, recipe))
+    page.table(["collateral", "value"], [
+        ["removed documents that no harm detector flags", metric_cell(recipe, M.REMOVED_UNFLAGGED)],
+        ["share of removed documents (collateral)", metric_cell(recipe, M.COLLATERAL, "share")]])
+    collateral = recipe.json_artifact("collateral.json", {})
+    for key, label in [("by_language", "language"), ("by_host", "host")]:
+        rows = collateral.get(key, [])
+        if rows:
+            page.table([f"collateral by {label}", "removed, unflagged", "documents", "share lost"],
+                       [[r["value"], f"{r['removed_unflagged']:,}", f"{r['documents']:,}", f"{r['share_lost']:.1%}"]
+                        for r in rows])
+
+
+def removal_rows(recipe: RunView) -> list[str]:
+    return sorted({M.rule_of(m) for m in recipe.metrics if M.is_removal(m)})
+
+
+def uncertainty_section(page: Page, parent: RunView, recipe: RunView) -> None:
+    page.heading("Uncertainty")
+    calibration = parent.json_artifact("calibration.json", [])
+    if calibration:
+        page.paragraph("Each harm detector measured on labeled sets at its threshold: a rate above is only as "
+                       "good as these figures.")
+        page.table(["detector", "labeled set", "positive means", "threshold", "n", "precision", "recall"],
+                   [[c.get("detector", ""), c.get("dataset", ""), c.get("positive_label", ""),
+                     c.get("threshold", ""), c.get("n", ""), fmt_share(c.get("precision")),
+                     fmt_share(c.get("recall"))] for c in calibration])
+    sampled = sorted(k for k in recipe.metrics if k.endswith(".sample_size"))
+    rows = []
+    for name in sampled:
+        base = name[: -len(".sample_size")]
+        kind = "number" if "per_1k" in base else "share"  # entities per 1,000 documents are not shares
+        rows.append([base, metric_cell(recipe, name), metric_cell(recipe, f"{base}.ci_low", kind),
+                     metric_cell(recipe, f"{base}.ci_high", kind)])
+    if rows:
+        page.table(["sampled rate", "sample size", "95% CI low", "95% CI high"], rows)
+    else:
+        page.paragraph("Every rate here was measured on all documents (no sampling); the table above bounds "
+                       "what each detector's flag means.", muted=True)
+    truth = sorted(m for m in recipe.metrics if m.startswith(M.truth("")))
+    if truth:
+        page.table(["planted truth", "value"], [[m, metric_cell(recipe, m, "share")] for m in truth])
+
+
+def fmt_share(value) -> str:
+    return f"{float(value):.1%}" if value not in (None, "", "n/a") else "n/a"
+
+
+def examples_section(page: Page, recipe: RunView) -> None:
+    page.heading("Examples")
+    samples = recipe.json_artifact("removed_samples.json", [])
+    if not samples:
+        page.paragraph("This recipe removed no document.", muted=True)
+        return
+    page.paragraph("A few removed documents per rule, as short excerpts with detected PII replaced by its type.")
+    by_rule: dict[str, list[dict]] = {}
+    for sample in samples:
+        by_rule.setdefault(sample["rule"], []).append(sample)
+    rows = [[rule, s["doc_id"], s["excerpt"][:240]] for rule, items in sorted(by_rule.items()) for s in items[:3]]
+    page.table(["rule", "document", "excerpt"], rows)
+
+
+def recipe_page(parent: RunView, recipe: RunView, folder: Path, workdir: Path) -> Page:
+    page = Page(f"Data card: recipe {recipe.name}")
+    page.paragraph(f"Benchmark run {parent.name} ({parent.run_id}); recipe run {recipe.run_id}.", muted=True)
+    page.link("All recipes of this benchmark", "index.html")
+    sources_section(page, parent)
+    processing_section(page, parent, recipe)
+    effects_section(page, parent, recipe, folder, workdir)
+    uncertainty_section(page, parent, recipe)
+    examples_section(page, recipe)
+    return page
+
+
+def comparison_page(parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> Page:
+    page = Page(f"Benchmark {parent.name}: recipe comparison")
+    page.paragraph(f"Run {parent.run_id}; every recipe links to its own data card.", muted=True)
+    detectors = sorted({m.split(".", 1)[1] for r in recipes for m in r.metrics if m.startswith(M.harm_rate(""))})
+    header = ["recipe", "docs kept", "retention", "duplicate rate", "PII per 1k docs"]
+    header += [f"{d} rate" for d in detectors] + ["collateral"]
+    rows = []
+    for recipe in recipes:
+        rows.append([f"{recipe.name}", metric_cell(recipe, M.DOCS_KEPT),
+                     metric_cell(recipe, M.RETENTION_DOCS, "share"), metric_cell(recipe, M.DUPLICATE_RATE, "share"),
+                     metric_cell(recipe, M.PII_PER_1K_DOCS, "number")]
+                    + [metric_cell(recipe, M.harm_rate(d), "share") for d in detectors]
+                    + [metric_cell(recipe, M.COLLATERAL, "share")])
+    page.table(header, rows)
+    for recipe in recipes:
+        page.link(f"Data card: {recipe.name}", f"recipe-{recipe.name}.html")
+    if recipes:
+        chart = plots.harm_vs_retention(recipes, detectors, workdir / "harm_vs_retention.png")
+        page.image(chart, "harm rate against retention", "harm_vs_retention.png", folder)
+    sources_section(page, parent)
+    return page
+
+
+def write_report(run_id: str, output: str | Path, tracking_uri: str | None = None, log: bool = True) -> Path:
+    """Render the comparison page and every recipe page; return the path of index.html."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per artifact otherwise
+
+    client = MlflowClient(tracking_uri=tracking_uri)
+    folder = Path(output)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        parent, recipes = load_benchmark(client, run_id, workdir)
+        pages = {"index": comparison_page(parent, recipes, folder, workdir)}
+        for recipe in recipes:
+            pages[f"recipe-{recipe.name}"] = recipe_page(parent, recipe, folder, workdir)
+        for name, page in pages.items():
+            (folder / f"{name}.html").write_text(page.render_html())
+            (folder / f"{name}.md").write_text(page.render_markdown())
+    if log:
+        if tracking_uri:
+            mlflow.set_tracking_uri(tracking_uri)
+        client.log_artifacts(parent.run_id, str(folder), artifact_path="report")
+        for recipe in recipes:
+            for suffix in (".html", ".md"):
+                client.log_artifact(recipe.run_id, str(folder / f"recipe-{recipe.name}{suffix}"), "report")
+    return folder / "index.html"
