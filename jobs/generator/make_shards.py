@@ -754,31 +754,27 @@ def parse_levels(text: str) -> tuple[float, ...]:
 
 
 def parse_args(argv: list[str] | None) -> ShardOptions:
-    defaults = ShardOptions(output=".")
+    defaults = {name: field.default for name, field in ShardOptions.model_fields.items()}
     parser = argparse.ArgumentParser(prog="cc-sieve make-shards", description=__doc__.split("\n")[0])
     parser.add_argument("--output", required=True, help="folder for the shards, manifests and truth.jsonl")
-    parser.add_argument("--docs", type=int, default=defaults.docs, help="documents in all (split evenly)")
-    parser.add_argument("--shards", type=int, default=defaults.shards)
-    parser.add_argument("--format", choices=["warc", "wet", "both"], default=defaults.format)
-    parser.add_argument("--seed", type=int, default=defaults.seed)
-    parser.add_argument("--crawl-id", default=defaults.crawl_id, help="CC-MAIN-YYYY-WW")
-    parser.add_argument("--near-dup-rate", type=float, default=defaults.near_dup_rate)
-    parser.add_argument("--jaccard-levels", type=parse_levels, default=defaults.jaccard_levels,
+    parser.add_argument("--docs", type=int, default=defaults["docs"], help="documents in all (split evenly)")
+    parser.add_argument("--shards", type=int, default=defaults["shards"])
+    parser.add_argument("--format", choices=["warc", "wet", "both"], default=defaults["format"])
+    parser.add_argument("--seed", type=int, default=defaults["seed"])
+    parser.add_argument("--crawl-id", default=defaults["crawl_id"], help="CC-MAIN-YYYY-WW")
+    parser.add_argument("--near-dup-rate", type=float, default=defaults["near_dup_rate"])
+    parser.add_argument("--jaccard-levels", type=parse_levels, default=defaults["jaccard_levels"],
                         help="word 5-gram Jaccard levels of the near-duplicates, e.g. 0.5,0.7,0.9")
-    parser.add_argument("--exact-dup-rate", type=float, default=defaults.exact_dup_rate)
-    parser.add_argument("--pii-rate", type=float, default=defaults.pii_rate)
-    parser.add_argument("--toxic-rate", type=float, default=defaults.toxic_rate)
-    parser.add_argument("--blocklist-rate", type=float, default=defaults.blocklist_rate)
-    parser.add_argument("--blocklist-categories", default=",".join(defaults.blocklist_categories),
+    parser.add_argument("--exact-dup-rate", type=float, default=defaults["exact_dup_rate"])
+    parser.add_argument("--pii-rate", type=float, default=defaults["pii_rate"])
+    parser.add_argument("--toxic-rate", type=float, default=defaults["toxic_rate"])
+    parser.add_argument("--blocklist-rate", type=float, default=defaults["blocklist_rate"])
+    parser.add_argument("--blocklist-categories", default=",".join(defaults["blocklist_categories"]),
                         help="UT1 categories the blocklisted URLs come from (comma-separated)")
-    parser.add_argument("--workers", type=int, default=defaults.workers, help="processes (shards are independent)")
+    parser.add_argument("--workers", type=int, default=defaults["workers"], help="processes (shards are independent)")
     args = vars(parser.parse_args(argv))
     args["blocklist_categories"] = tuple(c.strip() for c in args["blocklist_categories"].split(",") if c.strip())
-    return validated(args)
-
-
-def validated(values: dict) -> ShardOptions:
-    return validate_flags(ShardOptions, values)
+    return validate_flags(ShardOptions, args)
 
 
 def main(argv: list[str] | None = None) -> int:
