@@ -17,6 +17,7 @@ is present (../shared/data). pii_density has no labeled set either.
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from functools import cache
 
@@ -30,6 +31,7 @@ from cc_sieve.filters.harm import (
 from cc_sieve.filters.resources import data_path
 from cc_sieve.filters.urls import Blocklist, host_and_path
 
+WEB_CALIBRATION = "eval/web/calibration.json"  # written by `cc-sieve calibrate --write`; the benchmark reads it
 DAVIDSON_TWEETS = "eval/toxicity/davidson-labeled_data.split-shared80.csv"
 JIGSAW_SAMPLES = {"jigsaw-train-sample": "eval/toxicity/jigsaw-detoxify-dummy-train.csv",
                   "jigsaw-test-sample": "eval/toxicity/jigsaw-detoxify-dummy-test.csv"}
@@ -185,3 +187,14 @@ def format_table(rows: list[dict]) -> str:
     if notes:
         lines += ["", "notes:", *(f"  - {note}" for note in notes)]
     return "\n".join(lines)
+
+
+def web_calibration_units() -> dict[str, list[dict]]:
+    """Per detector, the labeled web units it reads, as the benchmark corrects rates with them: each unit's
+    weight (back to the labeled pool), stratum, whether the detector flags it and whether it holds a kind
+    of harm the detector grades. Empty when the file has not been written."""
+    try:
+        path = data_path(WEB_CALIBRATION)
+    except FileNotFoundError:
+        return {}
+    return {name: entry["units"] for name, entry in json.loads(path.read_text())["detectors"].items()}

@@ -10,6 +10,8 @@ lists and models where possible, so no recipe is graded only by its own rule:
   English tweets and Wikipedia comments. It reads each non-empty line of an English document.
 - url_<category>: UT1 categories (adult, mixed_adult, agressif, dating, gambling, phishing). url_adult
   reads the same list as the url-blocklist recipe's rule, so it only reports that rule's own target.
+- url_sinfonietta: Sinfonietta's pornography hosts, a list no recipe filters with: the independent grader
+  of the recipes that remove adult URLs with UT1.
 - pii_density: PII entities other than URLs per 1,000 words, from the PII annotator's counts
   (filters/pii.py). Spark derives it after the annotate pass (`pii_density_sql`), because an annotator
   sees no other annotator's columns.
@@ -18,6 +20,11 @@ Each detector writes a flag `harm_<name>` (boolean) and a score `harm_<name>_sco
 when the detector cannot read the document: no LDNOOBW list for its language, a text that is not
 English for the English-only detectors, no URL, or no PII count. filters/calibration.py measures each
 flag's precision and recall on labeled sets, so a reader knows what a rate means.
+
+Each detector declares the lists and models it reads (`uses`, named as the rules of filters/registry.py
+name theirs) and the kinds of harm it grades: a detector that reads a list a recipe filters with is
+circular for that recipe (it would grade the recipe with its own list), and the evaluation leaves it out of
+that recipe's headline and collateral.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ import numpy as np
 from cc_sieve.filters.base import Batch, DeclaredAnnotator, Domain, Signal
 from cc_sieve.filters.lexicons import BadWords, BadWordsMatcher
 from cc_sieve.filters.resources import data_path
-from cc_sieve.filters.urls import UT1_CATEGORIES, Blocklist
+from cc_sieve.filters.urls import SINFONIETTA, UT1_CATEGORIES, Blocklist
 
 HARM_LEXICON = "ldnoobw-head-5faf2ba"
 DAVIDSON_LEXICON = "lexicons/davidson-hatebase-refined/refined_ngram_dict.csv"
@@ -45,6 +52,11 @@ PII_PER_1K_WORDS_THRESHOLD = 10.0
 URL_MATCH_LEVELS = {"domain": 3, "subdomain": 2, "url": 1, None: 0}
 
 
+# The kinds of harm a detector grades (a web-page labeled set measures it against each: data/eval/web).
+HarmKind = Literal["sexual", "profanity", "hate", "adult_url", "pii", "other_url"]
+HARM_KINDS: tuple[HarmKind, ...] = ("sexual", "profanity", "hate", "adult_url", "pii", "other_url")
+
+
 @dataclass(frozen=True)
 class Detector:
     name: str
@@ -52,6 +64,13 @@ class Detector:
     flags: str  # what a flagged document is
     score: str  # what the score column holds
     score_domain: Domain = "count"
+    uses: tuple[str, ...] = ()  # the lists and models it reads (the same names as filters/registry.py Rule.uses)
+    grades: tuple[HarmKind, ...] = ()  # the kinds of harm its flag stands for
+
+    def independent_of(self, sources: set[str]) -> bool:
+        """Whether it reads none of the lists or models a recipe filters with (else it grades the recipe
+        with the recipe's own list: circular)."""
+        return not sources.intersection(self.uses)
 
     @property
     def column(self) -> str:
@@ -65,18 +84,26 @@ class Detector:
         return Signal(self.column, "flag", self.flags), Signal(self.score_column, self.score_domain, self.score)
 
 
-_URL_SCORE = "UT1 entry that lists the URL: 3 its host, 2 a parent domain, 1 a URL prefix, 0 none"
+_URL_SCORE = "list entry that matches the URL: 3 its host, 2 a parent domain, 1 a URL prefix, 0 none"
+URL_KINDS: dict[str, tuple[HarmKind, ...]] = {"adult": ("adult_url",), "mixed_adult": ("adult_url",),
+                                              "agressif": ("other_url",), "dating": ("other_url",),
+                                              "gambling": ("other_url",), "phishing": ("other_url",)}
+URL_LISTS = (*UT1_CATEGORIES, SINFONIETTA)
 DETECTORS: tuple[Detector, ...] = (
     Detector("ldnoobw", "text", "a word of the LDNOOBW list (5faf2ba) of the detected language",
-             "listed words found"),
+             "listed words found", uses=("ldnoobw",), grades=("sexual", "profanity")),
     Detector("davidson_hate", "text", "an English text holding a Davidson et al. refined hate n-gram",
-             "highest prophate among the n-grams found (0 when none)", "fraction"),
+             "highest prophate among the n-grams found (0 when none)", "fraction", uses=("davidson-hatebase",),
+             grades=("hate",)),
     Detector("profanity", "text", "an English line that alt-profanity-check scores at the threshold or above",
-             "highest profanity probability among the document's lines", "fraction"),
-    *(Detector(f"url_{category}", "url", f"a URL on the UT1 {category} list", _URL_SCORE)
-      for category in UT1_CATEGORIES),
+             "highest profanity probability among the document's lines", "fraction",
+             uses=("alt-profanity-check",), grades=("profanity", "sexual")),
+    *(Detector(f"url_{category}", "url", f"a URL on the UT1 {category} list", _URL_SCORE,
+               uses=(f"ut1:{category}",), grades=URL_KINDS[category]) for category in UT1_CATEGORIES),
+    Detector(f"url_{SINFONIETTA}", "url", "a host on Sinfonietta's pornography hosts list", _URL_SCORE,
+             uses=(SINFONIETTA,), grades=("adult_url",)),
     Detector("pii_density", "derived", "PII entities (URLs left out) per 1,000 words at the threshold or above",
-             "PII entities (URLs left out) per 1,000 words", "ratio"),
+             "PII entities (URLs left out) per 1,000 words", "ratio", uses=("presidio",), grades=("pii",)),
 )
 DETECTORS_BY_NAME = {detector.name: detector for detector in DETECTORS}
 
@@ -121,7 +148,7 @@ class HarmAnnotator(DeclaredAnnotator):
 
     name = "harm"
 
-    def __init__(self, url_categories: Iterable[str] = UT1_CATEGORIES,
+    def __init__(self, url_categories: Iterable[str] = URL_LISTS,
                  profanity_threshold: float = PROFANITY_THRESHOLD, lexicon: str = HARM_LEXICON):
         super().__init__(url_categories=url_categories)
         self.profanity_threshold = profanity_threshold
@@ -132,7 +159,7 @@ class HarmAnnotator(DeclaredAnnotator):
         self.blocklists = [Blocklist.shared(category) for category in url_categories]
 
     @classmethod
-    def signals(cls, url_categories: Iterable[str] = UT1_CATEGORIES, **config) -> tuple[Signal, ...]:
+    def signals(cls, url_categories: Iterable[str] = URL_LISTS, **config) -> tuple[Signal, ...]:
         detectors = [d for d in DETECTORS if d.kind == "text"]
         detectors += [DETECTORS_BY_NAME[f"url_{category}"] for category in url_categories]
         return tuple(signal for detector in detectors for signal in detector.signals())

@@ -20,6 +20,7 @@ lower-casing it, so "PORN" in a URL escapes its word list).
 
 from __future__ import annotations
 
+import gzip
 import importlib.resources
 import re
 import tarfile
@@ -37,6 +38,10 @@ from cc_sieve.filters.resources import data_path
 UT1_ADULT_ARCHIVE = "url_filterblacklistsv0_3_0.tar.gz"
 UT1_BUNDLED_CATEGORIES = ("agressif", "dating", "gambling", "mixed_adult", "phishing")
 UT1_CATEGORIES = ("adult", *UT1_BUNDLED_CATEGORIES)
+# Sinfonietta's pornography hosts (MIT; another maintainer than UT1): an adult-site list no recipe filters with,
+# so it can grade the recipes that filter with UT1.
+SINFONIETTA = "sinfonietta"
+SINFONIETTA_HOSTS = "blocklists/sinfonietta/pornography-hosts.gz"
 _READ_BYTES = 8 << 20
 _IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 
@@ -83,7 +88,7 @@ class DomainSet:
         """Membership of each name (bytes, as the entries were read)."""
         if self.probe != hash(_PROBE):
             raise RuntimeError("this DomainSet was built in another process (its string hashes differ): "
-                               "build the blocklist where it is used (Blocklist.ut1 unpickles that way)")
+                               "build the blocklist where it is used (Blocklist.load unpickles that way)")
         if not names or not len(self.hashes):
             return np.zeros(len(names), dtype=bool)
         keys = np.fromiter(map(hash, names), dtype=np.int64, count=len(names))
@@ -153,18 +158,20 @@ class Blocklist:
         """This process's copy of a category, read on first use: the recipes' UrlBlocklist and the harm
         detectors (filters/harm.py) in one worker share one 37 MB adult list instead of reading it twice."""
         if category not in _SHARED_BLOCKLISTS:
-            _SHARED_BLOCKLISTS[category] = cls.ut1(category)
+            _SHARED_BLOCKLISTS[category] = cls.load(category)
         return _SHARED_BLOCKLISTS[category]
 
     @classmethod
-    def ut1(cls, category: str) -> Blocklist:
+    def load(cls, category: str) -> Blocklist:
+        if category == SINFONIETTA:
+            return cls.hosts_file(category, data_path(SINFONIETTA_HOSTS))
         if category == "adult":
             with tarfile.open(ut1_adult_archive(), "r:gz") as archive:
                 domains = DomainSet.from_chunks(read_chunks(archive.extractfile("domains")))
                 urls = archive.extractfile("urls").read().decode("utf-8").split()
             return cls(category, domains, frozenset(urls))
         if category not in UT1_BUNDLED_CATEGORIES:
-            raise ValueError(f"unknown UT1 category {category!r}; known: {', '.join(UT1_CATEGORIES)}")
+            raise ValueError(f"unknown list {category!r}; known: {', '.join(UT1_CATEGORIES)}, {SINFONIETTA}")
         folder = data_path(f"blocklists/ut1/{category}")
         domains = DomainSet(np.empty(0, dtype=np.int64))
         if (folder / "domains").exists():
@@ -172,6 +179,14 @@ class Blocklist:
                 domains = DomainSet.from_chunks(read_chunks(stream))
         urls = (folder / "urls").read_text(encoding="utf-8").split() if (folder / "urls").exists() else []
         return cls(category, domains, frozenset(urls))
+
+    @classmethod
+    def hosts_file(cls, category: str, path: Path) -> Blocklist:
+        """A hosts file (`0.0.0.0 host` lines, gzipped) as a domain list without URLs."""
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            hosts = [parts[1] for line in handle if len(parts := line.split()) == 2 and parts[0] == "0.0.0.0"]
+        names = "\n".join(normalise_host(host) for host in hosts).encode("utf-8")
+        return cls(category, DomainSet.from_chunks([names]), frozenset())
 
     def match_batch(self, urls: list[str | None]) -> list[str | None]:
         """Per URL: "domain" (the host is listed), "subdomain" (a parent domain is listed), "url"

@@ -1,29 +1,47 @@
-"""Metric names, and every metric derived from the counts the evaluation collects (pure Python).
+"""Metric names, and every metric derived from the counts the evaluation collects, with its uncertainty.
 
 Every metric a benchmark logs is named here and only here: MLflow, the report, the notebook, the console
-table and the tests read these names. Spark (jobs/spark/evaluate.py) only counts; the rates, shares,
-reductions and intervals are computed from those counts by `recipe_metrics`.
+table and the tests read these names. Spark (jobs/spark/evaluate.py) only counts, per random bucket of
+documents (a hash of doc_id) and per language group; every rate, change and interval is computed here:
+
+- an interval is a bootstrap over the buckets (documents fall into buckets at random, so resampling buckets
+  resamples documents, and a heavy-tailed count per document is resampled as it is); a change against the
+  unfiltered input resamples the same buckets for both (paired), so it is as sure as the data allow;
+- a harm detector's rate is given three ways: flagged among all kept documents, among the kept documents it
+  can read (its coverage: an English-only detector does not read a German page), and corrected for its
+  web-page recall and specificity (Rogan-Gladen; the interval also resamples the labeled set). Specificity,
+  not precision, goes into the correction because precision moves with prevalence, and a recipe changes the
+  prevalence it is measured at;
+- a change is split into a within-language part (the recipe's rate in each language group, weighted by the
+  unfiltered input's language mix) and a composition part (what the change of mix alone does); the
+  within-language part is the headline, so keeping more English pages does not move an English-only rate;
+- a change whose interval holds 0 is "no measurable change" (its `measurable` metric is 0).
+
+One sign convention everywhere: a change is recipe minus unfiltered (plus: more of it), in the rate's own
+units (a share; the console shows points) and relative to the unfiltered rate.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
-# Counts and shares of what a recipe keeps
+import numpy as np
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
 DOCS_IN, DOCS_KEPT, DOCS_REMOVED = "docs_in", "docs_kept", "docs_removed"
 CHARS_IN, CHARS_KEPT, WORDS_IN, WORDS_KEPT = "chars_in", "chars_kept", "words_in", "words_kept"
 RETENTION_DOCS, RETENTION_CHARS, RETENTION_WORDS = "retention_docs", "retention_chars", "retention_words"
-# Duplicates among the kept documents (the dedup stage's clusters)
-DUPLICATES_REMAINING, DUPLICATE_CLUSTERS_REMAINING, DUPLICATE_RATE = (
-    "duplicates_remaining", "duplicate_clusters_remaining", "duplicate_rate")
-# PII among the kept documents that the PII measurement scanned
-PII_DOC_RATE, PII_PER_1K_DOCS = "pii_doc_rate", "pii_per_1k_docs"
-PII_DOCS_KEPT, PII_DOCS_IN, PII_SCANNED_KEPT, PII_SCANNED_IN = (
-    "pii_docs_kept", "pii_docs_in", "pii_scanned_kept", "pii_scanned_in")
-# Removed documents that no harm detector flags
-REMOVED_UNFLAGGED, COLLATERAL = "removed_unflagged", "collateral"
+COLLATERAL = "collateral"  # share of removed documents that no independent detector flags
+REMOVED_UNFLAGGED = "removed_unflagged"
 DEDUP_RULE = "dedup"  # the name removals by a recipe's dedup step go under
+NEAR_DUP_LEVELS = (0.5, 0.7, 0.8, 0.9)  # estimated word 5-gram Jaccard levels of the duplicate measure
+PII_DOC_RATE, PII_PER_1K_DOCS, PII_SCANNED = "pii.doc_rate", "pii.per_1k_docs", "pii.scanned_docs"
+EXACT_DUP_RATE = "dup.exact.rate"
+HARM_MEASURES = ("rate", "readable_rate", "prevalence")  # rates of a detector that get a change
 
 
 def removed_first(rule: str) -> str:
@@ -36,51 +54,6 @@ def removed_any(rule: str) -> str:
     return f"removed_any.{rule}"
 
 
-def harm_rate(detector: str) -> str:
-    return f"harm_rate.{detector}"
-
-
-def harm_flagged_kept(detector: str) -> str:
-    return f"harm_flagged_kept.{detector}"
-
-
-def harm_flagged_in(detector: str) -> str:
-    return f"harm_flagged_in.{detector}"
-
-
-def pii_entities_kept(entity: str) -> str:
-    return f"pii_entities_kept.{entity}"
-
-
-def pii_per_1k_docs(entity: str | None = None) -> str:
-    return PII_PER_1K_DOCS if entity is None else f"{PII_PER_1K_DOCS}.{entity}"
-
-
-def squares(name: str) -> str:
-    """The sum of squares of a per-document count, kept for its interval (not logged)."""
-    return f"squares.{name}"
-
-
-def reduction(name: str) -> str:
-    """Relative reduction of a rate against the unfiltered input: (raw - recipe) / raw; plus means less."""
-    return f"reduction_vs_raw.{name}"
-
-
-def unfiltered(name: str) -> str:
-    """A metric of the unfiltered input, logged on the benchmark's parent run."""
-    return f"unfiltered.{name}"
-
-
-def interval(name: str, bound: str) -> str:
-    """`sample_size`, `ci_low` or `ci_high` of a rate measured on a sample."""
-    return f"{name}.{bound}"
-
-
-def truth(name: str) -> str:
-    """A planted-truth metric (make-shards' truth.jsonl)."""
-    return f"truth.{name}"
-
-
 def is_removal(name: str) -> bool:
     return name.startswith(("removed_first.", "removed_any."))
 
@@ -89,7 +62,78 @@ def rule_of(name: str) -> str:
     return name.split(".", 1)[1]
 
 
-REDUCED = (DUPLICATE_RATE, PII_DOC_RATE, PII_PER_1K_DOCS)  # rates whose reduction against raw is logged
+def harm(detector: str, measure: str = "rate") -> str:
+    """`harm.<detector>.<measure>`: rate (flagged among kept), coverage (share of kept it reads),
+    readable_rate (flagged among those), prevalence (corrected for recall and specificity), composition."""
+    return f"harm.{detector}.{measure}"
+
+
+def harm_rate(detector: str) -> str:
+    return harm(detector, "rate")
+
+
+def pii_per_1k_docs(entity: str | None = None) -> str:
+    return PII_PER_1K_DOCS if entity is None else f"{PII_PER_1K_DOCS}.{entity}"
+
+
+def near_dup_rate(level: float) -> str:
+    """Kept documents that have another kept document at estimated Jaccard >= level."""
+    return f"dup.near_{level:g}.rate"
+
+
+def change(name: str) -> str:
+    """Recipe minus unfiltered (within-language for harm rates), in the rate's own units."""
+    return f"{name}.change"
+
+
+def relative_change(name: str) -> str:
+    """The change over the unfiltered rate."""
+    return f"{name}.change_relative"
+
+
+def measurable(name: str) -> str:
+    """1 when the change's interval excludes 0, else 0 ("no measurable change")."""
+    return f"{name}.measurable"
+
+
+def interval(name: str, part: str) -> str:
+    """`ci_low` or `ci_high` (95 %) of a metric."""
+    return f"{name}.{part}"
+
+
+def unfiltered(name: str) -> str:
+    """A metric of the unfiltered input, logged on the benchmark's parent run."""
+    return f"unfiltered.{name}"
+
+
+def truth(name: str) -> str:
+    """A planted-truth metric (make-shards' truth.jsonl)."""
+    return f"truth.{name}"
+
+
+# Counters Spark fills per bucket and language group (jobs/spark/evaluate.py), before any metric.
+DOCS, CHARS, WORDS = "docs", "chars", "words"  # all documents, whatever a recipe keeps
+
+
+def kept(name: str) -> str:
+    """A counter over the documents a recipe keeps: docs, chars, words, pii_scanned, ..."""
+    return f"kept.{name}"
+
+
+def flagged(detector: str) -> str:
+    return f"kept.{detector}.flagged"
+
+
+def readable(detector: str) -> str:
+    return f"kept.{detector}.readable"
+
+
+def pii_entities(entity: str) -> str:
+    return f"kept.pii_entities.{entity}"
+
+
+def near_dup(level: float) -> str:
+    return f"kept.near_dup_{level:g}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,12 +142,15 @@ REDUCED = (DUPLICATE_RATE, PII_DOC_RATE, PII_PER_1K_DOCS)  # rates whose reducti
 Z_95 = 1.959963984540054
 
 
-def ratio(numerator: float, denominator: float) -> float:
-    return numerator / denominator if denominator else 0.0
+def ratio(numerator, denominator):
+    """numerator / denominator elementwise, 0 where the denominator is 0 (arrays or numbers)."""
+    numerator, denominator = np.asarray(numerator, dtype=float), np.asarray(denominator, dtype=float)
+    shape = np.broadcast(numerator, denominator).shape
+    return np.divide(numerator, denominator, out=np.zeros(shape), where=denominator != 0)
 
 
 def wilson_interval(successes: float, n: float, z: float = Z_95) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion (sound near 0 and 1, unlike the normal one)."""
+    """95% Wilson score interval of a proportion (for a labeled set's precision and recall)."""
     if not n:
         return 0.0, 1.0
     p = successes / n
@@ -112,68 +159,296 @@ def wilson_interval(successes: float, n: float, z: float = Z_95) -> tuple[float,
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def mean_interval(total: float, sum_of_squares: float, n: float, z: float = Z_95) -> tuple[float, float]:
-    """95% interval of the mean count per document from its sum and sum of squares: the normal (CLT)
-    interval with the sample variance, which allows for documents with many entities (over-dispersion);
-    when the sample holds no entity at all, the rule of three (0 to 3/n). Needs n >= 2."""
-    if not total:
-        return 0.0, 3.0 / n
-    mean = total / n
-    variance = max(sum_of_squares / n - mean * mean, 0.0) * n / (n - 1)
-    half = z * math.sqrt(variance / n)
-    return max(0.0, mean - half), mean + half
+@dataclass(frozen=True)
+class Estimate:
+    value: float
+    low: float
+    high: float
+
+    @property
+    def measurable(self) -> bool:
+        """The interval excludes 0 (for a change: a measurable one)."""
+        return self.low > 0 or self.high < 0
+
+    def items(self, name: str) -> dict[str, float]:
+        return {name: self.value, interval(name, "ci_low"): self.low, interval(name, "ci_high"): self.high}
 
 
-def add_interval(metrics: dict[str, float], name: str, sample_size: float, low: float, high: float) -> None:
-    metrics[interval(name, "sample_size")] = sample_size
-    metrics[interval(name, "ci_low")] = low
-    metrics[interval(name, "ci_high")] = high
+class Resampler:
+    """Bootstrap replicates over buckets of documents: weights[r, b] is how often replicate r draws bucket b."""
+
+    def __init__(self, buckets: int, replicates: int = 1000, seed: int = 0):
+        rng = np.random.default_rng(seed)
+        self.replicates = replicates
+        self.weights = rng.multinomial(buckets, np.full(buckets, 1 / buckets), size=replicates).astype(float)
+
+    def resample(self, counts: np.ndarray) -> np.ndarray:
+        """[buckets, groups] counts -> [replicates, groups] resampled totals."""
+        return np.tensordot(self.weights, counts, axes=(1, 0))
 
 
 # ---------------------------------------------------------------------------------------------
-# Metrics from counts
+# Calibration: a detector's web-page recall and specificity, resampled
 
-def recipe_metrics(counts: Mapping[str, float], pii_entities: list[str], detectors: list[str]) -> dict[str, float]:
-    """Every metric of one recipe from its counts (`counts` holds the counters named above; squares are used for
-    intervals and dropped)."""
-    metrics = {name: value for name, value in counts.items() if not name.startswith("squares.")}
-    kept, docs_in = counts[DOCS_KEPT], counts[DOCS_IN]
-    metrics[RETENTION_DOCS] = ratio(kept, docs_in)
-    metrics[RETENTION_CHARS] = ratio(counts[CHARS_KEPT], counts[CHARS_IN])
-    metrics[RETENTION_WORDS] = ratio(counts[WORDS_KEPT], counts[WORDS_IN])
-    metrics[DOCS_REMOVED] = docs_in - kept
-    if PII_SCANNED_KEPT in counts:
-        scanned = counts[PII_SCANNED_KEPT]
-        sampled = counts[PII_SCANNED_IN] < docs_in and scanned >= 2  # pii.sample < 1: intervals
-        metrics[PII_DOC_RATE] = ratio(counts[PII_DOCS_KEPT], scanned)
-        if sampled:
-            add_interval(metrics, PII_DOC_RATE, scanned, *wilson_interval(counts[PII_DOCS_KEPT], scanned))
-        total = 0.0
-        for entity in pii_entities:
-            entities = counts[pii_entities_kept(entity)]
-            total += entities
-            metrics[pii_per_1k_docs(entity)] = 1000 * ratio(entities, scanned)
-            if sampled:
-                low, high = mean_interval(entities, counts[squares(pii_entities_kept(entity))], scanned)
-                add_interval(metrics, pii_per_1k_docs(entity), scanned, 1000 * low, 1000 * high)
-        metrics[PII_PER_1K_DOCS] = 1000 * ratio(total, scanned)
-        if sampled:
-            low, high = mean_interval(total, counts[squares(PII_PER_1K_DOCS)], scanned)
-            add_interval(metrics, PII_PER_1K_DOCS, scanned, 1000 * low, 1000 * high)
-    for detector in detectors:
-        metrics[harm_rate(detector)] = ratio(counts[harm_flagged_kept(detector)], kept)
-    if detectors:
-        metrics[COLLATERAL] = ratio(counts[REMOVED_UNFLAGGED], docs_in - kept)
-    if DUPLICATES_REMAINING in counts:
-        metrics[DUPLICATE_RATE] = ratio(counts[DUPLICATES_REMAINING], kept)
-    return metrics
+@dataclass(frozen=True)
+class DetectorCalibration:
+    """The labeled web units a detector reads (data/eval/web): sampling weight back to the pool, stratum,
+    whether it flags the unit and whether the unit holds a kind of harm the detector grades."""
+
+    weights: np.ndarray
+    strata: np.ndarray
+    flagged: np.ndarray
+    positive: np.ndarray
+
+    MIN_LABELED = 5  # positives and negatives below which a correction is not estimable
+
+    @classmethod
+    def of(cls, units: Iterable[Mapping]) -> DetectorCalibration:
+        units = list(units)
+        return cls(np.array([u["weight"] for u in units], dtype=float),
+                   np.array([str(u["stratum"]) for u in units]),
+                   np.array([bool(u["flagged"]) for u in units]), np.array([bool(u["positive"]) for u in units]))
+
+    def rates(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(recall, specificity) for each row of unit weights [..., units]."""
+        positive, flagged = self.positive, self.flagged
+        recall = ratio((weights * (positive & flagged)).sum(-1), (weights * positive).sum(-1))
+        specificity = ratio((weights * (~positive & ~flagged)).sum(-1), (weights * ~positive).sum(-1))
+        return recall, specificity
+
+    @property
+    def estimable(self) -> bool:
+        """Enough labeled positives and negatives, and a flag that tells something (recall + specificity
+        clearly above 1); otherwise the corrected prevalence is reported as not estimable."""
+        recall, specificity = self.rates(self.weights)
+        return bool(self.positive.sum() >= self.MIN_LABELED and (~self.positive).sum() >= self.MIN_LABELED
+                    and recall + specificity - 1 > 0.05)
+
+    def replicate_weights(self, replicates: int, seed: int = 1) -> np.ndarray:
+        """[replicates, units]: each unit's weight times how often a within-stratum resample draws it."""
+        rng = np.random.default_rng(seed)
+        counts = np.zeros((replicates, len(self.weights)))
+        rows = np.arange(replicates)[:, None]
+        for stratum in np.unique(self.strata):
+            members = np.flatnonzero(self.strata == stratum)
+            draws = members[rng.integers(0, len(members), size=(replicates, len(members)))]
+            np.add.at(counts, (np.broadcast_to(rows, draws.shape), draws), 1)
+        return counts * self.weights
 
 
-def with_reductions(metrics: dict[str, float], baseline: Mapping[str, float]) -> dict[str, float]:
-    """Relative reduction of each harm rate, PII rate and duplicate rate against the unfiltered input."""
-    reductions = {}
-    for name, value in metrics.items():
-        if name.startswith("harm_rate.") or name in REDUCED:
-            base = baseline.get(name, 0.0)
-            reductions[reduction(name)] = (base - value) / base if base else 0.0
-    return {**metrics, **reductions}
+def corrected(rate, recall, specificity):
+    """Rogan-Gladen: the prevalence a flag rate implies given the detector's recall and specificity, clipped
+    to [0, 1]; NaN where the flag tells nothing (recall + specificity <= 1)."""
+    youden = np.asarray(recall, dtype=float) + np.asarray(specificity, dtype=float) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = np.where(youden > 0, (np.asarray(rate) + np.asarray(specificity) - 1) / youden, np.nan)
+    return np.clip(value, 0.0, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Totals: the counters summed over buckets (observed) or resampled (replicates)
+
+Counts = Mapping[str, np.ndarray]  # counter name -> [buckets, language groups]
+
+
+@dataclass
+class Totals:
+    """A recipe's counters and the unfiltered input's (`base(name)`), summed over buckets: arrays [groups]
+    when observed, [replicates, groups] when resampled. `calibration(detector)` gives recall and specificity
+    the same way (numbers, or one draw per replicate)."""
+
+    recipe: Counts
+    baseline: Counts
+    resampler: Resampler | None = None
+    calibration_draws: Mapping[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    _cache: dict = field(default_factory=dict)
+
+    def _total(self, counts: Counts, name: str) -> np.ndarray:
+        key = (id(counts), name)
+        if key not in self._cache:
+            array = counts[name]
+            self._cache[key] = array.sum(axis=0) if self.resampler is None else self.resampler.resample(array)
+        return self._cache[key]
+
+    def __call__(self, name: str) -> np.ndarray:
+        return self._total(self.recipe, name)
+
+    def base(self, name: str) -> np.ndarray:
+        return self._total(self.baseline, name)
+
+    def all(self, name: str) -> np.ndarray:
+        """Summed over the language groups too: a number, or one per replicate."""
+        return self(name).sum(-1)
+
+    def calibration(self, detector: str) -> tuple[np.ndarray, np.ndarray]:
+        return self.calibration_draws[detector]
+
+
+def standardized(flagged_counts: np.ndarray, readable_counts: np.ndarray, mix: np.ndarray) -> np.ndarray:
+    """The flag rate with each language group's rate weighted by `mix` (the unfiltered input's readable
+    documents per group); a group the recipe keeps none of leaves the average (the others renormalised)."""
+    present = readable_counts > 0
+    rates = ratio(flagged_counts, readable_counts)
+    return ratio((rates * mix * present).sum(-1), (mix * present).sum(-1))
+
+
+Metric = Callable[[Totals], np.ndarray]
+
+
+def share(numerator: str, denominator: str) -> tuple[Metric, Metric]:
+    """The share numerator / denominator of a recipe's kept documents, and of the unfiltered input's."""
+    return (lambda t: ratio(t.all(numerator), t.all(denominator)),
+            lambda t: ratio(t.base(numerator).sum(-1), t.base(denominator).sum(-1)))
+
+
+def wilson(successes: float, n: float) -> Estimate:
+    low, high = wilson_interval(successes, n)
+    value = float(ratio(successes, n))
+    return Estimate(value, min(low, value), max(high, value))  # the bounds' rounding never excludes the value
+
+
+@dataclass
+class Evaluator:
+    """Every recipe's metrics, with intervals, against the unfiltered input's counts."""
+
+    baseline: Counts
+    detectors: list[str]
+    calibrations: Mapping[str, DetectorCalibration] = field(default_factory=dict)
+    buckets: int = 1
+    replicates: int = 1000
+
+    def __post_init__(self) -> None:
+        self.resampler = Resampler(self.buckets, self.replicates)
+        self.observed_calibration, self.replicated_calibration = {}, {}
+        for detector, calibration in self.calibrations.items():
+            if calibration.estimable:
+                self.observed_calibration[detector] = calibration.rates(calibration.weights)
+                self.replicated_calibration[detector] = calibration.rates(
+                    calibration.replicate_weights(self.replicates))
+
+    def estimable(self, detector: str) -> bool:
+        return detector in self.observed_calibration
+
+    def estimate(self, counts: Counts, metric: Metric) -> Estimate:
+        """The metric on the observed totals, and its 95 % interval: the 2.5 and 97.5 percentiles over the
+        replicates (a replicate where the metric is undefined, an empty denominator, is left out)."""
+        value = float(metric(Totals(counts, self.baseline, None, self.observed_calibration)))
+        replicates = np.asarray(metric(Totals(counts, self.baseline, self.resampler, self.replicated_calibration)),
+                                dtype=float)
+        replicates = replicates[np.isfinite(replicates)]
+        low, high = np.percentile(replicates, [2.5, 97.5]) if replicates.size else (value, value)
+        return Estimate(value, float(min(low, value)), float(max(high, value)))
+
+    def changes(self, counts: Counts, name: str, metric: Metric, baseline_metric: Metric) -> dict[str, float]:
+        """The change of `name` against the unfiltered input (metric minus baseline_metric, on the same
+        resampled buckets), its relative change, and whether it is measurable, each with an interval."""
+        out: dict[str, float] = {}
+        difference = self.estimate(counts, lambda t: metric(t) - baseline_metric(t))
+        out.update(difference.items(change(name)))
+        out[measurable(change(name))] = float(difference.measurable)
+        if self.estimate(counts, baseline_metric).value > 0:
+            def relative(t: Totals) -> np.ndarray:
+                base = baseline_metric(t)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    return np.where(base > 0, (metric(t) - base) / base, np.nan)
+
+            out.update(self.estimate(counts, relative).items(relative_change(name)))
+        return out
+
+    def recipe_metrics(self, counts: Counts) -> dict[str, float]:
+        """Every metric of one recipe from its counters. Collateral counts the removed documents that none of
+        the recipe's independent detectors flags (Spark fills `removed_unflagged` with them)."""
+        totals = Totals(counts, self.baseline)
+        kept_docs, docs_in = float(totals.all(kept(DOCS))), float(totals.all(DOCS))
+        out = {DOCS_IN: docs_in, DOCS_KEPT: kept_docs, DOCS_REMOVED: docs_in - kept_docs,
+               CHARS_IN: float(totals.all(CHARS)), CHARS_KEPT: float(totals.all(kept(CHARS))),
+               WORDS_IN: float(totals.all(WORDS)), WORDS_KEPT: float(totals.all(kept(WORDS)))}
+        out[RETENTION_DOCS] = float(ratio(kept_docs, docs_in))
+        out[RETENTION_CHARS] = float(ratio(out[CHARS_KEPT], out[CHARS_IN]))
+        out[RETENTION_WORDS] = float(ratio(out[WORDS_KEPT], out[WORDS_IN]))
+        for detector in self.detectors:
+            out.update(self.harm_metrics(counts, detector))
+        if REMOVED_UNFLAGGED in counts:
+            out[REMOVED_UNFLAGGED] = float(totals.all(REMOVED_UNFLAGGED))
+            out.update(wilson(out[REMOVED_UNFLAGGED], out[DOCS_REMOVED]).items(COLLATERAL))
+        out.update(self.pii_metrics(counts))
+        out.update(self.duplicate_metrics(counts))
+        return out
+
+    def harm_metrics(self, counts: Counts, detector: str) -> dict[str, float]:
+        """A detector's rates among the kept documents (Wilson intervals), its coverage, its within-language
+        change against the unfiltered input and the composition part, and, when its web-page calibration
+        allows, the corrected prevalence and its within-language change."""
+        flags, reads = flagged(detector), readable(detector)
+        totals = Totals(counts, self.baseline)
+        kept_docs, read_docs, flagged_docs = (float(totals.all(name)) for name in (kept(DOCS), reads, flags))
+        out: dict[str, float] = {harm(detector, "coverage"): float(ratio(read_docs, kept_docs))}
+        out.update(wilson(flagged_docs, kept_docs).items(harm(detector, "rate")))
+        out.update(wilson(flagged_docs, read_docs).items(harm(detector, "readable_rate")))
+
+        def readable_rate(t: Totals) -> np.ndarray:
+            return ratio(t.all(flags), t.all(reads))
+
+        def base_readable_rate(t: Totals) -> np.ndarray:
+            return ratio(t.base(flags).sum(-1), t.base(reads).sum(-1))
+
+        def within_language(t: Totals) -> np.ndarray:
+            return standardized(t(flags), t(reads), t.base(reads))
+
+        out.update(self.changes(counts, harm(detector, "readable_rate"), within_language, base_readable_rate))
+        out[harm(detector, "composition")] = float(readable_rate(totals) - within_language(totals))
+        if self.estimable(detector):
+            def prevalence(t: Totals) -> np.ndarray:
+                return corrected(readable_rate(t), *t.calibration(detector))
+
+            def within_prevalence(t: Totals) -> np.ndarray:
+                return corrected(within_language(t), *t.calibration(detector))
+
+            def base_prevalence(t: Totals) -> np.ndarray:
+                return corrected(base_readable_rate(t), *t.calibration(detector))
+
+            out.update(self.estimate(counts, prevalence).items(harm(detector, "prevalence")))
+            out.update(self.changes(counts, harm(detector, "prevalence"), within_prevalence, base_prevalence))
+        return out
+
+    def pii_metrics(self, counts: Counts) -> dict[str, float]:
+        """PII among the kept documents the PII measurement scanned: the share with an entity (Wilson), and
+        entities per 1,000 documents as a ratio to words (entities grow with a document's length, so the
+        scanned documents' entities per word times the kept documents' words per document is much steadier
+        than a mean per document when a sample is small and a few long documents hold most entities)."""
+        if kept("pii_scanned") not in counts:
+            return {}
+        totals = Totals(counts, self.baseline)
+        scanned = float(totals.all(kept("pii_scanned")))
+        out: dict[str, float] = {PII_SCANNED: scanned}
+        out.update(wilson(float(totals.all(kept("pii_docs"))), scanned).items(PII_DOC_RATE))
+        out.update(self.changes(counts, PII_DOC_RATE, *share(kept("pii_docs"), kept("pii_scanned"))))
+        entities = sorted(name.rsplit(".", 1)[1] for name in counts if name.startswith("kept.pii_entities."))
+
+        def per_1k(names: list[str], get: Callable[[Totals], Callable[[str], np.ndarray]]) -> Metric:
+            def metric(t: Totals) -> np.ndarray:
+                total = get(t)
+                found = sum(total(name).sum(-1) for name in names)
+                per_word = ratio(found, total(kept("pii_scanned_words")).sum(-1))
+                return 1000 * per_word * ratio(total(kept(WORDS)).sum(-1), total(kept(DOCS)).sum(-1))
+            return metric
+
+        groups = ([(PII_PER_1K_DOCS, [pii_entities(e) for e in entities])] if entities else []) + [
+            (pii_per_1k_docs(entity), [pii_entities(entity)]) for entity in entities]
+        for name, names in groups:
+            recipe, base = per_1k(names, lambda t: t), per_1k(names, lambda t: t.base)
+            out.update(self.estimate(counts, recipe).items(name))
+            out.update(self.changes(counts, name, recipe, base))
+        return out
+
+    def duplicate_metrics(self, counts: Counts) -> dict[str, float]:
+        """Kept documents that have another kept document at each estimated Jaccard level, and exact copies."""
+        measures = [(near_dup_rate(level), near_dup(level)) for level in NEAR_DUP_LEVELS]
+        measures.append((EXACT_DUP_RATE, kept("exact_dup")))
+        totals = Totals(counts, self.baseline)
+        out: dict[str, float] = {}
+        for name, counter in measures:
+            if counter in counts:
+                out.update(wilson(float(totals.all(counter)), float(totals.all(kept(DOCS)))).items(name))
+                out.update(self.changes(counts, name, *share(counter, kept(DOCS))))
+        return out

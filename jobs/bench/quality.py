@@ -50,7 +50,7 @@ def bench_blocklist() -> dict:
     """Load time and memory of the UT1 adult list (4.6 M domains) as a worker loads it."""
     gc.collect()
     before, peak_before = rss_mb(), peak_rss_mb()
-    blocklist, seconds = timed(lambda: Blocklist.ut1("adult"))
+    blocklist, seconds = timed(lambda: Blocklist.load("adult"))
     gc.collect()
     return {"domains": len(blocklist.domains), "urls": len(blocklist.urls), "load_seconds": seconds,
             "rss_delta_mb": rss_mb() - before, "array_mb": blocklist.domains.hashes.nbytes / 1e6,

@@ -78,8 +78,8 @@ def run_benchmark(spark, config: BenchmarkConfig, recipes: list[Recipe], uris: l
     ingest = timed.run("ingest", lambda: ingest_stage(spark, uris, out, ReadOptions.from_input(config.input)))
     documents = spark.read.parquet(str(out / "ingest" / "documents"))
     annotated = timed.run("annotate", lambda: annotate_stage(spark, documents, config, recipes, out))
-    table = timed.run("dedup", lambda: dedup_stage(spark, annotated.table, config, out))
-    evaluation = timed.run("evaluate", lambda: evaluate_stage(spark, table, documents, config, recipes,
+    deduplicated = timed.run("dedup", lambda: dedup_stage(spark, annotated.table, config, out))
+    evaluation = timed.run("evaluate", lambda: evaluate_stage(spark, deduplicated, documents, config, recipes,
                                                               annotated.measures))
     stage_seconds = {**timed.seconds, **{f"annotate.{name}": seconds
                                          for name, seconds in annotated.annotator_seconds.items()}}
@@ -91,30 +91,55 @@ def run_benchmark(spark, config: BenchmarkConfig, recipes: list[Recipe], uris: l
     return result
 
 
+def points(change: float) -> str:
+    """A change of a share in points, with a second decimal where the first would read 0."""
+    return f"{100 * change:+.1f} pts" if abs(change) >= 0.0005 else f"{100 * change:+.2f} pts"
+
+
+def harm_cell(metrics: dict[str, float], detector: str, circular: bool, baseline: bool = False) -> str:
+    """The rate among the documents the detector reads, and its within-language change against the
+    unfiltered input ("no change" when the interval holds 0); "c" marks a detector circular for the recipe."""
+    rate = metrics.get(M.harm(detector, "readable_rate"), 0.0)
+    change_name = M.change(M.harm(detector, "readable_rate"))
+    if baseline or change_name not in metrics:
+        return f"{rate:.1%}"
+    moved = points(metrics[change_name]) if metrics.get(M.measurable(change_name)) else "no change"
+    return f"{rate:.1%} {moved}" + (" c" if circular else "")
+
+
 def comparison_table(result: BenchmarkResult) -> str:
-    """One row per recipe; a harm column reads "rate among kept (change against raw)". Detectors that
-    flag no input document are named under the table instead of filling it with zeros."""
-    baseline = result.recipes[0].metrics if result.recipes else {}
-    raw = next((r.metrics for r in result.recipes if r.name == "raw"), baseline)
-    shown = [h for h in result.harm_detectors if raw.get(M.harm_rate(h), 0) > 0]
+    """One row per recipe. Harm columns: the share of the kept documents a detector reads that it flags,
+    and the within-language change against the unfiltered input (points; "no change" when its 95 % interval
+    holds 0). Detectors that flag no input document are named under the table instead of filling it."""
+    baseline = result.baseline
+    shown = [h for h in result.harm_detectors if baseline.get(M.harm(h, "rate"), 0) > 0]
     silent = [h for h in result.harm_detectors if h not in shown]
-    header = ["recipe", "docs kept", "retention", "dup rate", "PII/1k docs", *shown, "collateral"]
-    rows = [header]
+    near = M.near_dup_rate(0.8)
+    header = ["recipe", "docs kept", "retention", "near-dup >= 0.8", "PII docs", *shown, "collateral"]
+    rows = [header, ["(unfiltered)", f"{baseline[M.DOCS_KEPT]:,.0f}", "100.0%",
+                     f"{baseline[near]:.1%}" if near in baseline else "-",
+                     f"{baseline[M.PII_DOC_RATE]:.1%}" if M.PII_DOC_RATE in baseline else "-",
+                     *[harm_cell(baseline, h, False, baseline=True) for h in shown], "-"]]
     for recipe in result.recipes:
         m = recipe.metrics
-        row = [recipe.name, f"{m[M.DOCS_KEPT]:,.0f}", f"{m[M.RETENTION_DOCS]:.1%}",
-               f"{m.get(M.DUPLICATE_RATE, 0):.1%}", f"{m.get(M.PII_PER_1K_DOCS, 0):,.0f}"]
-        for h in shown:
-            change = -m.get(M.reduction(M.harm_rate(h)), 0.0)
-            row.append(f"{m.get(M.harm_rate(h), 0):.1%}" + ("" if recipe.name == "raw" else f" ({change:+.0%})"))
+        row = [recipe.name, f"{m[M.DOCS_KEPT]:,.0f}", f"{m[M.RETENTION_DOCS]:.1%}"]
+        for name in (near, M.PII_DOC_RATE):
+            change_name = M.change(name)
+            moved = (points(m[change_name]) if m.get(M.measurable(change_name)) else "no change") \
+                if change_name in m else ""
+            row.append(f"{m[name]:.1%} {moved}".strip() if name in m else "-")
+        row += [harm_cell(m, h, recipe.graders.get(h) == "circular") for h in shown]
         row.append(f"{m[M.COLLATERAL]:.1%}" if M.COLLATERAL in m and m[M.DOCS_REMOVED] else "-")
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(
         r, widths, strict=True))) for r in rows]
     lines.insert(1, "-+-".join("-" * w for w in widths))
-    lines.append("harm columns: share of kept documents the detector flags (relative change against raw); "
-                 "collateral: share of removed documents no detector flags")
+    lines.append("harm columns: share of the kept documents the detector reads that it flags, and the change against "
+                 "the unfiltered input within each language group (points; no change: its 95 % interval holds 0); "
+                 "c: the detector reads a list the recipe filters with, so it does not grade it")
+    lines.append("near-dup: kept documents with another kept document at estimated Jaccard >= 0.8; collateral: "
+                 "removed documents none of the recipe's independent detectors flags")
     if silent:
         lines.append(f"no input document flagged by: {', '.join(silent)}")
     return "\n".join(lines)

@@ -41,6 +41,9 @@ MAX_ROUNDS = 64
 # a larger one (a site template shared by thousands of pages) only against its smallest doc_id, so its
 # cost stays linear. That can miss a link between two of its members that are unlike that one.
 MAX_VERIFIED_BUCKET = 2_000
+# The duplicate measure (similar_pairs): bands of 3 signature values find pairs down to Jaccard 0.5.
+SIMILAR_ROWS = 3
+SIMILAR_MIN = 0.5
 
 
 def scope_column(scope: str):
@@ -77,32 +80,61 @@ def edges_to_anchor(frame):
     return ordered(frame.where(F.col("doc_id") != F.col("anchor")), "doc_id", "anchor")
 
 
+def scored_pairs(rows, signatures, max_bucket: int):
+    """(u > v, jaccard) for the documents of `rows` (doc_id, scope, band, key) that share a band bucket: every
+    pair of a bucket of at most `max_bucket` documents, each member with the smallest doc_id of a larger one;
+    jaccard is the share of positions where their `signatures` (doc_id, signature) agree."""
+    sized = with_anchor(rows, *BUCKET).withColumn("bucket_size", F.count(F.lit(1)).over(Window.partitionBy(*BUCKET)))
+    small = sized.where(F.col("bucket_size").between(2, max_bucket)).select("doc_id", *BUCKET)
+    large = sized.where(F.col("bucket_size") > max_bucket)
+    pairs = (small.alias("x").join(small.alias("y"), list(BUCKET))
+             .where(F.col("x.doc_id") > F.col("y.doc_id"))
+             .select(F.col("x.doc_id").alias("u"), F.col("y.doc_id").alias("v"))
+             .unionByName(edges_to_anchor(large))
+             .distinct())
+    scored = (pairs.join(signatures.withColumnRenamed("doc_id", "u").withColumnRenamed(SIGNATURE, "su"), "u")
+              .join(signatures.withColumnRenamed("doc_id", "v").withColumnRenamed(SIGNATURE, "sv"), "v"))
+    agreeing = F.aggregate(F.zip_with("su", "sv", lambda x, y: F.when(x == y, 1).otherwise(0)), F.lit(0),
+                           lambda total, value: total + value)
+    return scored.select("u", "v", (agreeing / F.size("su")).alias("jaccard"))
+
+
+def representatives_of(documents):
+    """`documents` (doc_id, scope, signature) with `anchor`: the smallest doc_id with the same signature in
+    the scope (identical signatures are compared once, through their representative)."""
+    return with_anchor(documents.where(F.col(SIGNATURE).isNotNull()), "scope", SIGNATURE)
+
+
 def candidate_edges(documents, verify_threshold: float | None = None, max_verified_bucket: int = MAX_VERIFIED_BUCKET):
     """Undirected edges (u > v, doc_id strings) between candidates; `documents` has doc_id, scope and bands
     (and the signature when verifying). Verified pairs: every pair of a bucket of at most
     `max_verified_bucket` distinct signatures, each member with the smallest doc_id of a larger bucket."""
     if verify_threshold is None:
         return edges_to_anchor(with_anchor(band_rows(documents), *BUCKET))
-
-    signed = with_anchor(documents.where(F.col(SIGNATURE).isNotNull()), "scope", SIGNATURE)
-    identical = edges_to_anchor(signed)
+    signed = representatives_of(documents)
     representatives = signed.where(F.col("doc_id") == F.col("anchor")).drop("anchor")
-    rows = with_anchor(band_rows(representatives), *BUCKET).withColumn(
-        "bucket_size", F.count(F.lit(1)).over(Window.partitionBy(*BUCKET)))
-    small = rows.where(F.col("bucket_size").between(2, max_verified_bucket)).select("doc_id", *BUCKET)
-    large = rows.where(F.col("bucket_size") > max_verified_bucket)
-    pairs = (small.alias("x").join(small.alias("y"), list(BUCKET))
-             .where(F.col("x.doc_id") > F.col("y.doc_id"))
-             .select(F.col("x.doc_id").alias("u"), F.col("y.doc_id").alias("v"))
-             .unionByName(edges_to_anchor(large))
-             .distinct())
-    signatures = representatives.select("doc_id", SIGNATURE)
-    scored = (pairs.join(signatures.withColumnRenamed("doc_id", "u").withColumnRenamed(SIGNATURE, "su"), "u")
-              .join(signatures.withColumnRenamed("doc_id", "v").withColumnRenamed(SIGNATURE, "sv"), "v"))
-    agreeing = F.aggregate(F.zip_with("su", "sv", lambda x, y: F.when(x == y, 1).otherwise(0)), F.lit(0),
-                           lambda total, value: total + value)
-    verified = scored.where(agreeing / F.size("su") >= F.lit(float(verify_threshold))).select("u", "v")
-    return identical.unionByName(verified).distinct()
+    scored = scored_pairs(band_rows(representatives), representatives.select("doc_id", SIGNATURE),
+                          max_verified_bucket)
+    verified = scored.where(F.col("jaccard") >= F.lit(float(verify_threshold))).select("u", "v")
+    return edges_to_anchor(signed).unionByName(verified).distinct()
+
+
+def similar_pairs(annotations, scope: str = "global", rows: int = SIMILAR_ROWS, min_jaccard: float = SIMILAR_MIN,
+                  max_bucket: int = MAX_VERIFIED_BUCKET):
+    """The duplicate measure's similar documents, apart from any recipe's clusters: (groups, pairs), where
+    groups holds each signed document's representative (doc_id, representative: the smallest doc_id with an
+    identical signature) and pairs the representatives (u > v) whose signatures agree in at least
+    `min_jaccard` of positions, jaccard being that share. Candidates share a band of `rows` values: with 3,
+    a pair at Jaccard 0.5 shares one of the 37 bands of a 112-value signature with probability 0.993."""
+    documents = annotations.select("doc_id", scope_column(scope), SIGNATURE)
+    signed = representatives_of(documents)
+    representatives = signed.where(F.col("doc_id") == F.col("anchor")).select("doc_id", "scope", SIGNATURE)
+    bands = F.expr(f"transform(sequence(0, cast(size({SIGNATURE}) / {rows} AS INT) - 1), "
+                   f"b -> xxhash64(slice({SIGNATURE}, b * {rows} + 1, {rows})))")
+    band_keys = representatives.select("doc_id", "scope", F.posexplode(bands).alias("band", "key"))
+    pairs = scored_pairs(band_keys, representatives.select("doc_id", SIGNATURE), max_bucket)
+    groups = signed.select("doc_id", F.col("anchor").alias("representative"))
+    return groups, pairs.where(F.col("jaccard") >= F.lit(float(min_jaccard)))
 
 
 def ordered(frame, first: str, second: str):

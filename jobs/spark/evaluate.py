@@ -1,10 +1,15 @@
 """Evaluate recipes over the annotations table, once: no second pass over text.
 
 Every recipe's decisions are columns of one frame (`decide`: per recipe, whether a document is kept,
-the first rule that removed it and each rule's verdict), persisted once; every count of every recipe
-comes from one aggregation over it, duplicates remaining from one more, and the samples, collateral
-and planted-truth scores read the same frame. The metrics are derived from the counts in
-jobs/metrics.py, which also names them.
+the first rule that removed it and each rule's verdict), persisted once. Every counter of every recipe
+comes from one aggregation over it, grouped by a random bucket of documents (a hash of doc_id, for the
+bootstrap intervals) and a language group; the rule removals from one more, the duplicates that remain
+from the similar pairs the dedup stage measured, and the samples, collateral and planted-truth scores read
+the same frame. jobs/metrics.py turns the counters into metrics (and names them).
+
+A harm detector that reads a list or model one of a recipe's rules filters with (filters/harm.py `uses`,
+filters/registry.py `uses`) is circular for that recipe: its rates are still logged, but it does not
+count towards the recipe's collateral, and the report marks it.
 """
 
 from __future__ import annotations
@@ -13,10 +18,13 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from pyspark import StorageLevel
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from cc_sieve.filters.harm import DETECTORS_BY_NAME
+from cc_sieve.filters.language import CJK, CYRILLIC_SCRIPT, LANGUAGE_GROUPS, LATIN_SCRIPT
 from cc_sieve.filters.pii import redact_excerpt
 from cc_sieve.filters.planting import TRUTH_FILE
 from cc_sieve.jobs import metrics as M
@@ -27,6 +35,8 @@ from cc_sieve.jobs.spark.dedup import survivor_order
 SAMPLES_PER_RULE = 20
 EXCERPT_CHARS = 300
 TOP_VALUES = 15
+BUCKETS = 200  # random groups of documents the bootstrap resamples
+BUCKET, GROUP = "_bucket", "_language_group"
 
 
 @dataclass(frozen=True)
@@ -37,11 +47,17 @@ class RecipePlan:
     predicates: dict[str, str]
     dedup: str = "none"  # "none" | "before" (dedup, then rules) | "after" (rules, then dedup among kept)
     survivor: str = "smallest_doc_id"  # who survives among kept duplicates (jobs/spark/dedup.py SURVIVOR_ORDERS)
+    sources: frozenset[str] = frozenset()  # the lists and models its rules read
 
     @classmethod
     def of(cls, recipe: Recipe, dedup: DedupConfig) -> RecipePlan:
         placement = recipe.dedup_placement() if dedup.enabled else "none"
-        return cls(recipe.name, recipe.removal_predicates(), placement, dedup.survivor)
+        sources = frozenset(source for entry in recipe.rules for source in entry.definition.uses)
+        return cls(recipe.name, recipe.removal_predicates(), placement, dedup.survivor, sources)
+
+    def independent(self, detectors: list[str]) -> list[str]:
+        """The detectors that read none of this recipe's lists and models: its graders."""
+        return [name for name in detectors if DETECTORS_BY_NAME[name].independent_of(set(self.sources))]
 
 
 BASELINE = RecipePlan("unfiltered", {})
@@ -61,8 +77,9 @@ class MeasureColumns:
 class RecipeEvaluation:
     name: str
     metrics: dict[str, float]
+    graders: dict[str, str] = field(default_factory=dict)  # detector -> "independent" or "circular"
     samples: list[dict] = field(default_factory=list)  # redacted excerpts of removed documents, by first rule
-    collateral: dict = field(default_factory=dict)  # removed documents no detector flags, by language and host
+    collateral: dict = field(default_factory=dict)  # removed documents no grader flags, by language and host
 
     def removal_table(self) -> list[dict]:
         """One row per rule (and the dedup step): documents removed first by it, and by it at all."""
@@ -82,6 +99,7 @@ class Evaluation:
     recipes: list[RecipeEvaluation]
     sources: dict  # where the documents came from
     harm_detectors: list[str]
+    calibrated: list[str] = field(default_factory=list)  # detectors whose prevalence could be corrected
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,62 +158,127 @@ def sum_if(condition: Column, column: str) -> Column:
     return F.sum(F.when(condition, F.col(column)).otherwise(0))
 
 
+def language_group_column(table: DataFrame) -> Column:
+    """The document's language group (filters/language.py LANGUAGE_GROUPS) from its detected language."""
+    code = F.col(language_column(table))
+    group = F.when(code.isNull(), F.lit("unknown")).when(code == "en", F.lit("en"))
+    for name, codes in (("latin", LATIN_SCRIPT), ("cyrillic", CYRILLIC_SCRIPT), ("cjk", CJK)):
+        group = group.when(code.isin(*sorted(codes)), F.lit(name))
+    return group.otherwise(F.lit("other"))
+
+
+def with_buckets(decided: DataFrame) -> DataFrame:
+    return decided.select("*", F.pmod(F.xxhash64("doc_id"), F.lit(BUCKETS)).alias(BUCKET),
+                          language_group_column(decided).alias(GROUP))
+
+
+def flag_of(measures: MeasureColumns, detector: str) -> Column:
+    return F.coalesce(F.col(measures.harm_flags[detector]), F.lit(False))
+
+
 def recipe_counters(index: int, plan: RecipePlan, measures: MeasureColumns) -> dict[str, Column]:
-    """The counts of recipe i, as aggregate expressions over the decided frame."""
+    """The counters of recipe i (see jobs/metrics.py), as aggregate expressions over the decided frame."""
     is_kept = F.col(kept(index))
-    counters = {M.DOCS_IN: F.count(F.lit(1)), M.DOCS_KEPT: count_if(is_kept),
-                M.CHARS_IN: F.sum("text_chars"), M.CHARS_KEPT: sum_if(is_kept, "text_chars"),
-                M.WORDS_IN: F.sum("words"), M.WORDS_KEPT: sum_if(is_kept, "words")}
-    for j, rule in enumerate(plan.predicates):
-        counters[M.removed_any(rule)] = count_if(F.col(rule_flag(index, j)))
-        counters[M.removed_first(rule)] = count_if(F.col(first_rule(index)) == rule)
-    if plan.dedup != "none" and measures.has_dedup:
-        counters[M.removed_first(M.DEDUP_RULE)] = count_if(F.col(first_rule(index)) == M.DEDUP_RULE)
+    counters = {M.kept(M.DOCS): count_if(is_kept), M.kept(M.CHARS): sum_if(is_kept, "text_chars"),
+                M.kept(M.WORDS): sum_if(is_kept, "words")}
+    for detector, column in measures.harm_flags.items():
+        counters[M.flagged(detector)] = count_if(is_kept & flag_of(measures, detector))
+        counters[M.readable(detector)] = count_if(is_kept & F.col(column).isNotNull())
+    graders = plan.independent(list(measures.harm_flags))
+    if graders:
+        flagged_by_a_grader = F.greatest(*[flag_of(measures, d) for d in graders], F.lit(False))
+        counters[M.REMOVED_UNFLAGGED] = count_if(~is_kept & ~flagged_by_a_grader)
     if measures.pii_total:
         total = F.col(measures.pii_total)  # NULL outside the PII sample: PII rates are among scanned documents
-        counters[M.PII_DOCS_KEPT] = count_if(is_kept & (total > 0))
-        counters[M.PII_DOCS_IN] = count_if(total > 0)
-        counters[M.PII_SCANNED_KEPT] = count_if(is_kept & total.isNotNull())
-        counters[M.PII_SCANNED_IN] = count_if(total.isNotNull())
-        counters[M.squares(M.PII_PER_1K_DOCS)] = F.sum(F.when(is_kept, total * total).otherwise(0))
+        scanned = is_kept & total.isNotNull()
+        counters[M.kept("pii_scanned")] = count_if(scanned)
+        counters[M.kept("pii_docs")] = count_if(scanned & (total > 0))
+        counters[M.kept("pii_scanned_words")] = sum_if(scanned, "words")
         for entity, column in measures.pii_counts.items():
-            counters[M.pii_entities_kept(entity)] = sum_if(is_kept, column)
-            counters[M.squares(M.pii_entities_kept(entity))] = F.sum(
-                F.when(is_kept, F.col(column) * F.col(column)).otherwise(0))
-    any_flag = F.lit(False)
-    for detector, column in measures.harm_flags.items():
-        flag = F.coalesce(F.col(column), F.lit(False))
-        counters[M.harm_flagged_kept(detector)] = count_if(is_kept & flag)
-        counters[M.harm_flagged_in(detector)] = count_if(flag)
-        any_flag = any_flag | flag
-    if measures.harm_flags:
-        counters[M.REMOVED_UNFLAGGED] = count_if(~is_kept & ~any_flag)
+            counters[M.pii_entities(entity)] = F.sum(F.when(scanned, F.coalesce(F.col(column), F.lit(0))).otherwise(0))
     return counters
 
 
-def count_recipes(decided: DataFrame, plans: list[RecipePlan], measures: MeasureColumns) -> list[dict[str, float]]:
-    """Every recipe's counts, in one aggregation."""
+Counts = dict[str, np.ndarray]
+
+
+def count_recipes(decided: DataFrame, plans: list[RecipePlan], measures: MeasureColumns) -> list[Counts]:
+    """Every recipe's counters per bucket and language group, in one aggregation: [buckets, groups] arrays."""
+    everything = {M.DOCS: F.count(F.lit(1)), M.CHARS: F.sum("text_chars"), M.WORDS: F.sum("words")}
     counters = [recipe_counters(index, plan, measures) for index, plan in enumerate(plans)]
-    expressions = [expression.alias(f"{index}\t{name}") for index, group in enumerate(counters)
-                   for name, expression in group.items()]
-    row = decided.agg(*expressions).collect()[0].asDict()
-    counts: list[dict[str, float]] = [{} for _ in plans]
-    for key, value in row.items():
+    expressions = [expression.alias(name) for name, expression in everything.items()]
+    expressions += [expression.alias(f"{index}\t{name}") for index, group in enumerate(counters)
+                    for name, expression in group.items()]
+    rows = decided.groupBy(BUCKET, GROUP).agg(*expressions).collect()
+    shared = grouped_arrays(rows, list(everything))
+    arrays = grouped_arrays(rows, [f"{index}\t{name}" for index, group in enumerate(counters) for name in group])
+    counts: list[Counts] = [dict(shared) for _ in plans]
+    for key, array in arrays.items():
         index, name = key.split("\t", 1)
-        counts[int(index)][name] = float(value or 0)
+        counts[int(index)][name] = array
     return counts
 
 
-def count_duplicates(decided: DataFrame, plans: list[RecipePlan]) -> list[dict[str, float]]:
-    """Per recipe: kept documents that have another kept document in their duplicate cluster, and the clusters
-    holding two kept documents or more, in one pass over the clusters."""
-    per_cluster = decided.groupBy("dup_cluster_id").agg(
-        *[count_if(F.col(kept(index))).alias(f"k{index}") for index in range(len(plans))])
-    row = per_cluster.agg(*[expression for index in range(len(plans)) for expression in (
-        F.sum(F.greatest(F.col(f"k{index}") - 1, F.lit(0))).alias(f"d{index}"),
-        count_if(F.col(f"k{index}") > 1).alias(f"c{index}"))]).collect()[0]
-    return [{M.DUPLICATES_REMAINING: float(row[f"d{index}"] or 0),
-             M.DUPLICATE_CLUSTERS_REMAINING: float(row[f"c{index}"] or 0)} for index in range(len(plans))]
+def grouped_arrays(rows: list, names: list[str]) -> dict[str, np.ndarray]:
+    """Rows of (bucket, language group, counters...) -> {counter: [buckets, groups]} (zeros where no row)."""
+    arrays = {name: np.zeros((BUCKETS, len(LANGUAGE_GROUPS))) for name in names}
+    for row in rows:
+        position = (row[BUCKET], LANGUAGE_GROUPS.index(row[GROUP]))
+        for name in names:
+            arrays[name][position] = float(row[name] or 0)
+    return arrays
+
+
+def count_removals(decided: DataFrame, plans: list[RecipePlan], measures: MeasureColumns) -> list[dict[str, float]]:
+    """Per recipe, the documents each rule removed first and removes at all (exact counts, one aggregation)."""
+    expressions = []
+    for index, plan in enumerate(plans):
+        for j, rule in enumerate(plan.predicates):
+            expressions.append(count_if(F.col(rule_flag(index, j))).alias(f"{index}\t{M.removed_any(rule)}"))
+            expressions.append(count_if(F.col(first_rule(index)) == rule).alias(f"{index}\t{M.removed_first(rule)}"))
+        if plan.dedup != "none" and measures.has_dedup:
+            expressions.append(count_if(F.col(first_rule(index)) == M.DEDUP_RULE)
+                               .alias(f"{index}\t{M.removed_first(M.DEDUP_RULE)}"))
+    removals: list[dict[str, float]] = [{} for _ in plans]
+    if expressions:
+        for key, value in decided.agg(*expressions).collect()[0].asDict().items():
+            index, name = key.split("\t", 1)
+            removals[int(index)][name] = float(value or 0)
+    return removals
+
+
+def count_duplicates(decided: DataFrame, pairs: DataFrame | None, plans: list[RecipePlan]) -> list[Counts]:
+    """Per recipe, per bucket and language group: kept documents with another kept document at each estimated
+    Jaccard level, from the similar pairs the dedup stage measured (jobs/spark/dedup.py similar_pairs: pairs
+    of signature representatives; documents with identical signatures are at 1.0), independent of any
+    recipe's clusters; and kept documents whose normalised text another kept document has (exact copies)."""
+    count = range(len(plans))
+    flags = decided.select("doc_id", BUCKET, GROUP, "exact_hash", *[kept(i) for i in count],
+                           *(["representative"] if pairs is not None else []))
+    exact = flags.where(F.col("exact_hash").isNotNull()).groupBy("exact_hash").agg(
+        *[count_if(F.col(kept(i))).alias(f"copies_{i}") for i in count])
+    documents = flags.join(exact, "exact_hash", "left")
+    named: dict[str, Column] = {f"{i}\t{M.kept('exact_dup')}": count_if(F.col(kept(i)) & (F.col(f"copies_{i}") >= 2))
+                                for i in count}
+    if pairs is not None:
+        kept_in_group = flags.where(F.col("representative").isNotNull()).groupBy("representative").agg(
+            *[count_if(F.col(kept(i))).alias(f"group_{i}") for i in count])
+        both_ways = pairs.select("u", "v", "jaccard").unionByName(
+            pairs.select(F.col("v").alias("u"), F.col("u").alias("v"), "jaccard"))
+        partners = both_ways.join(kept_in_group.withColumnRenamed("representative", "v"), "v").groupBy(
+            F.col("u").alias("representative")).agg(
+            *[F.max(F.when(F.col(f"group_{i}") > 0, F.col("jaccard"))).alias(f"partner_{i}") for i in count])
+        documents = documents.join(kept_in_group, "representative", "left").join(partners, "representative", "left")
+        for i in count:
+            best = F.greatest(F.when(F.col(f"group_{i}") >= 2, F.lit(1.0)), F.col(f"partner_{i}"))
+            for level in M.NEAR_DUP_LEVELS:
+                named[f"{i}\t{M.near_dup(level)}"] = count_if(F.col(kept(i)) & (best >= level))
+    rows = documents.groupBy(BUCKET, GROUP).agg(*[e.alias(name) for name, e in named.items()]).collect()
+    counts: list[Counts] = [{} for _ in plans]
+    for key, array in grouped_arrays(rows, list(named)).items():
+        index, name = key.split("\t", 1)
+        counts[int(index)][name] = array
+    return counts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,21 +311,19 @@ def language_column(table: DataFrame) -> str:
     return "language" if "language" in table.columns else "declared_language"
 
 
-def any_flag(measures: MeasureColumns) -> Column:
-    flagged = F.lit(False)
-    for column in measures.harm_flags.values():
-        flagged = flagged | F.coalesce(F.col(column), F.lit(False))
-    return flagged
+def flagged_by_any(measures: MeasureColumns, detectors: list[str]) -> Column:
+    return F.greatest(*[flag_of(measures, detector) for detector in detectors], F.lit(False))
 
 
 def collateral_breakdowns(decided: DataFrame, plans: list[RecipePlan], measures: MeasureColumns) -> list[dict]:
-    """Per recipe, removed documents that no harm detector flags, by language and by host: who loses text."""
+    """Per recipe, removed documents that none of its independent detectors flags, by language and by host:
+    who loses text."""
     language = language_column(decided)
-    flagged = any_flag(measures)
+    unflagged = [~flagged_by_any(measures, plan.independent(list(measures.harm_flags))) for plan in plans]
 
     def breakdown(column: str) -> list[list[dict]]:
         value = F.coalesce(F.col(column), F.lit("unknown")).alias("value")
-        lost = [count_if(~F.col(kept(index)) & ~flagged).alias(f"l{index}") for index in range(len(plans))]
+        lost = [count_if(~F.col(kept(index)) & unflagged[index]).alias(f"l{index}") for index in range(len(plans))]
         rows = decided.groupBy(value).agg(F.count(F.lit(1)).alias("total"), *lost).collect()
         tables = []
         for index in range(len(plans)):
@@ -349,29 +430,37 @@ def truth_metrics(decided: DataFrame, truth: DataFrame, plans: list[RecipePlan])
 # Everything, once
 
 def evaluate(spark, table: DataFrame, documents: DataFrame, plans: list[RecipePlan], measures: MeasureColumns,
-             truth_paths: list[Path]) -> Evaluation:
-    """The unfiltered input's metrics and every recipe's, with samples and collateral, from one decided frame."""
+             truth_paths: list[Path], pairs: DataFrame | None = None,
+             calibrations: dict[str, M.DetectorCalibration] | None = None) -> Evaluation:
+    """The unfiltered input's metrics and every recipe's, with intervals, samples and collateral, from one
+    decided frame. `pairs` are the similar pairs (u, v, jaccard) the dedup stage measured; `calibrations` the
+    detectors' web-page labeled units (for the corrected prevalence)."""
     everything = [BASELINE, *plans]
-    decided = decide(table, everything, measures).persist(StorageLevel.MEMORY_AND_DISK)
+    decided = with_buckets(decide(table, everything, measures)).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         counts = count_recipes(decided, everything, measures)
         if measures.has_dedup:
-            for recipe_counts, duplicates in zip(counts, count_duplicates(decided, everything), strict=True):
+            for recipe_counts, duplicates in zip(counts, count_duplicates(decided, pairs, everything), strict=True):
                 recipe_counts.update(duplicates)
         detectors = list(measures.harm_flags)
-        entities = list(measures.pii_counts)
-        metrics = [M.recipe_metrics(c, entities, detectors) for c in counts]
-        baseline, recipe_metrics = metrics[0], [M.with_reductions(m, metrics[0]) for m in metrics[1:]]
+        evaluator = M.Evaluator(counts[0], detectors, calibrations or {}, buckets=BUCKETS)
+        metrics = [evaluator.recipe_metrics(recipe_counts) for recipe_counts in counts]
+        for recipe_metrics, removals in zip(metrics, count_removals(decided, everything, measures), strict=True):
+            recipe_metrics.update(removals)
         if truth_paths:
             truth = load_truth(spark, truth_paths)
-            for recipe_metrics_, scores in zip(recipe_metrics, truth_metrics(decided, truth, everything)[1:],
-                                               strict=True):
-                recipe_metrics_.update(scores)
-        samples = removed_samples(decided, documents, everything)[1:]
-        collateral = collateral_breakdowns(decided, everything, measures)[1:]
-        results = [RecipeEvaluation(plan.name, m, s, c)
-                   for plan, m, s, c in zip(plans, recipe_metrics, samples, collateral, strict=True)]
-        return Evaluation(baseline, results, sources_summary(table), detectors)
+            for recipe_metrics, scores in zip(metrics, truth_metrics(decided, truth, everything), strict=True):
+                recipe_metrics.update(scores)
+        samples = removed_samples(decided, documents, everything)
+        collateral = collateral_breakdowns(decided, everything, measures)
+        results = [RecipeEvaluation(plan.name, metrics[index], graders(plan, detectors), samples[index],
+                                    collateral[index]) for index, plan in enumerate(everything) if index]
+        return Evaluation(metrics[0], results, sources_summary(table), detectors,
+                          [d for d in detectors if evaluator.estimable(d)])
     finally:
         decided.unpersist()
 
+
+def graders(plan: RecipePlan, detectors: list[str]) -> dict[str, str]:
+    independent = set(plan.independent(detectors))
+    return {detector: "independent" if detector in independent else "circular" for detector in detectors}

@@ -10,14 +10,16 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from cc_sieve.filters.base import AnnotatorSpec
+from cc_sieve.filters.calibration import web_calibration_units
 from cc_sieve.filters.harm import DETECTORS, pii_density_sql
 from cc_sieve.filters.registry import DedupColumns
+from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.measurements import measurement_specs
 from cc_sieve.jobs.config.presets import BenchmarkConfig
 from cc_sieve.jobs.config.recipes import Recipe, required_annotators
 from cc_sieve.jobs.reading.options import ReadOptions
 from cc_sieve.jobs.spark.annotate import annotate_documents
-from cc_sieve.jobs.spark.dedup import exact_duplicates, near_duplicate_clusters
+from cc_sieve.jobs.spark.dedup import SIMILAR_MIN, exact_duplicates, near_duplicate_clusters, similar_pairs
 from cc_sieve.jobs.spark.evaluate import Evaluation, MeasureColumns, RecipePlan, evaluate, find_truth
 from cc_sieve.jobs.spark.ingest import IngestSummary, run_ingest
 
@@ -87,11 +89,18 @@ def with_pii_density(annotations: DataFrame, threshold: float) -> DataFrame:
     return annotations
 
 
-def dedup_stage(spark, annotations: DataFrame, config: BenchmarkConfig, out: Path) -> DataFrame:
+@dataclass
+class Deduplicated:
+    table: DataFrame  # the annotations with the dedup columns (DEDUP_COLUMNS, and each document's representative)
+    pairs: DataFrame | None  # the duplicate measure's similar pairs (u, v, jaccard), apart from the clusters
+
+
+def dedup_stage(spark, annotations: DataFrame, config: BenchmarkConfig, out: Path) -> Deduplicated:
     """Annotations plus dup_cluster_id / dup_cluster_size / dup_keep (survivor by dedup.survivor) and
-    exact_duplicate (the exact_duplicate rule's column), cached."""
+    exact_duplicate (the exact_duplicate rule's column), cached; and the similar pairs that measure the
+    duplicates a recipe leaves, independent of the clusters recipes remove by."""
     if not config.dedup.enabled:
-        return annotations.cache()
+        return Deduplicated(annotations.cache(), None)
     clusters = near_duplicate_clusters(
         annotations, scope=config.dedup.scope, survivor=config.dedup.survivor,
         verify_threshold=config.dedup.verify_threshold, checkpoint_dir=str(out / "checkpoints"))
@@ -99,13 +108,23 @@ def dedup_stage(spark, annotations: DataFrame, config: BenchmarkConfig, out: Pat
     clusters = clusters.join(exact, "doc_id").selectExpr(
         "doc_id", "cluster_id AS dup_cluster_id", "cluster_size AS dup_cluster_size", "keep AS dup_keep",
         "exact_duplicate")
-    clusters.write.mode("overwrite").parquet(str(out / "dedup"))
+    groups, pairs = similar_pairs(annotations, scope=config.dedup.scope)
+    clusters.join(groups, "doc_id", "left").write.mode("overwrite").parquet(str(out / "dedup"))
+    pairs.write.mode("overwrite").parquet(str(out / "similar_pairs"))
     table = annotations.join(spark.read.parquet(str(out / "dedup")), "doc_id", "left").cache()
-    print(f"[dedup] {table.where('NOT dup_keep').count():,} duplicates")
-    return table
+    pairs = spark.read.parquet(str(out / "similar_pairs"))
+    print(f"[dedup] {table.where('NOT dup_keep').count():,} duplicates in clusters; {pairs.count():,} similar "
+          f"pairs at estimated Jaccard >= {SIMILAR_MIN}")
+    return Deduplicated(table, pairs)
 
 
-def evaluate_stage(spark, table: DataFrame, documents: DataFrame, config: BenchmarkConfig,
+def evaluate_stage(spark, deduplicated: Deduplicated, documents: DataFrame, config: BenchmarkConfig,
                    recipes: list[Recipe], measures: MeasureColumns) -> Evaluation:
     plans = [RecipePlan.of(recipe, config.dedup) for recipe in recipes]
-    return evaluate(spark, table, documents, plans, measures, find_truth(config.input.specs, config.input.truth))
+    return evaluate(spark, deduplicated.table, documents, plans, measures,
+                    find_truth(config.input.specs, config.input.truth), deduplicated.pairs, web_calibrations())
+
+
+def web_calibrations() -> dict[str, M.DetectorCalibration]:
+    """Each detector's web-page labeled units (data/eval/web), for the corrected prevalence."""
+    return {name: M.DetectorCalibration.of(units) for name, units in web_calibration_units().items()}

@@ -63,6 +63,7 @@ class BenchmarkResult:
     experiment: str
     tracking_uri: str
     output: str
+    baseline: dict[str, float]
     recipes: list[RecipeEvaluation]
     recipe_run_ids: dict[str, str]
     stage_seconds: dict[str, float]
@@ -99,6 +100,10 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
     config_dump = config.model_dump()
     config_dump["input"]["specs"] = [redact_uri(spec) for spec in config.input.specs]
     run_ids: dict[str, str] = {}
+    sources = text_sources(shard_rows(out))
+    if len(sources) > 1:
+        print(f"[warning] the shards hold text of {len(sources)} kinds ({'; '.join(sources)}): the rates blend "
+              "them, and the same captures give other rates as WARC than as WET")
     with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags={TAG_ROLE: "benchmark"}) as parent:
         log_params({
             **flatten(config_dump, "config"),
@@ -109,6 +114,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
             "code_version": code_version(),
             "config_hash": config_hash(config_dump),
             "annotators": ",".join(spec.name for spec in run.annotators),
+            "input.text_source": "; ".join(sources),
+            "input.text_source_mixed": str(len(sources) > 1).lower(),
         })
         log_input_manifest(out)
         log_metrics({
@@ -135,7 +142,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
                                   tags={TAG_ROLE: "recipe", TAG_RECIPE: result.name,
                                         TAG_BENCHMARK: parent.info.run_id}) as child:
                 run_ids[result.name] = child.info.run_id
-                log_params(flatten(recipe.as_params()))
+                log_params({**flatten(recipe.as_params()),
+                            **{f"graders.{name}": verdict for name, verdict in result.graders.items()}})
                 log_metrics(result.metrics)
                 recipe_dir = artifacts / "recipes" / result.name
                 removals = result.removal_table()
@@ -148,7 +156,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
                 mlflow.log_artifact(str(recipe.path), artifact_path="recipe")
         parent_id = parent.info.run_id
     return BenchmarkResult(parent_run_id=parent_id, experiment=config.tracking.experiment,
-                           tracking_uri=mlflow.get_tracking_uri(), output=str(out), recipes=evaluation.recipes,
+                           tracking_uri=mlflow.get_tracking_uri(), output=str(out), baseline=evaluation.baseline,
+                           recipes=evaluation.recipes,
                            recipe_run_ids=run_ids, stage_seconds=run.stage_seconds,
                            harm_detectors=evaluation.harm_detectors)
 
@@ -164,13 +173,31 @@ def log_input_manifest(out: Path) -> None:
     mlflow.log_input(dataset, context="input")
 
 
+# What text a shard's documents hold: the same captures give other rates as WARC (HTML through resiliparse's
+# main-content extraction) than as WET (Common Crawl's own text, navigation lines and all).
+TEXT_SOURCES = {"response": "WARC: HTML to text by resiliparse (main content)",
+                "conversion": "WET: Common Crawl's extracted text", "jsonl": "JSONL: the text field as given"}
+
+
+def text_source(records_by_type: dict[str, int]) -> str:
+    sources = [label for record_type, label in TEXT_SOURCES.items() if records_by_type.get(record_type)]
+    return " + ".join(sources) or "no documents"
+
+
 def shard_rows(out: Path) -> list[dict]:
     rows = []
     for row in pq.read_table(out / "ingest" / "shards.parquet").to_pylist():
+        records = dict(row["records_by_type"])
         row["source_shard"] = redact_uri(row["source_shard"])
-        row["records_by_type"] = ";".join(f"{k}={v}" for k, v in sorted(dict(row["records_by_type"]).items()))
+        row["text_source"] = text_source(records) if row["documents"] else "no documents"
+        row["records_by_type"] = ";".join(f"{k}={v}" for k, v in sorted(records.items()))
         rows.append(row)
     return rows
+
+
+def text_sources(rows: list[dict]) -> list[str]:
+    """The text sources of the shards that gave documents; more than one makes the rates a blend."""
+    return sorted({row["text_source"] for row in rows if row["documents"]})
 
 
 def failure_rows(out: Path) -> list[dict]:

@@ -18,14 +18,14 @@ def harm_vs_retention(results, detectors: list[str], path: Path) -> Path:
     figure, axis = plt.subplots(figsize=(7, 4.5))
     for detector in detectors:
         xs = [r.metrics[M.RETENTION_DOCS] for r in results]
-        ys = [r.metrics.get(M.harm_rate(detector), 0.0) for r in results]
+        ys = [r.metrics.get(M.harm(detector, "readable_rate"), 0.0) for r in results]
         axis.plot(xs, ys, "o", label=detector)
     for r in results:
         axis.annotate(r.name, (r.metrics[M.RETENTION_DOCS], max(
-            [r.metrics.get(M.harm_rate(d), 0.0) for d in detectors] or [0.0])), fontsize=8,
+            [r.metrics.get(M.harm(d, "readable_rate"), 0.0) for d in detectors] or [0.0])), fontsize=8,
             xytext=(3, 3), textcoords="offset points")
     axis.set_xlabel("documents kept (share of input)")
-    axis.set_ylabel("share of kept documents flagged")
+    axis.set_ylabel("flagged among kept documents it reads")
     axis.set_title("Harm rate against retention, per recipe")
     if detectors:
         axis.legend(fontsize=7, loc="best")

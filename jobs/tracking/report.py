@@ -134,18 +134,36 @@ class Cell:
 
     value: float
     metric: str
-    kind: str = "count"  # count | share | number | change
+    kind: str = "count"  # count | share | number | points (a change of a share) | change (relative)
 
     def text(self) -> str:
-        if self.value is None or (isinstance(self.value, float) and math.isnan(self.value)):
-            return "n/a"
-        if self.kind == "count":
-            return f"{self.value:,.0f}"
-        if self.kind == "share":
-            return f"{self.value:.2%}"
-        if self.kind == "change":
-            return f"{self.value:+.1%}"
-        return f"{self.value:,.3f}"
+        return formatted(self.value, self.kind)
+
+
+def formatted(value: float | None, kind: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if kind == "count":
+        return f"{value:,.0f}"
+    if kind == "share":
+        return f"{value:.2%}"
+    if kind == "points":
+        return f"{100 * value:+.2f} pts"
+    if kind == "change":
+        return f"{value:+.1%}"
+    return f"{value:,.3f}"
+
+
+@dataclass
+class IntervalCell(Cell):
+    """A metric with its 95 % interval, shown as `value [low, high]`."""
+
+    low: float = math.nan
+    high: float = math.nan
+
+    def text(self) -> str:
+        low, high = formatted(self.low, self.kind), formatted(self.high, self.kind)
+        return f"{formatted(self.value, self.kind)} [{low}, {high}]"
 
 
 def cell_text(cell) -> str:
@@ -160,7 +178,23 @@ def cell_html(cell) -> str:
 
 
 def metric_cell(view: RunView, name: str, kind: str = "count") -> Cell | str:
-    return Cell(view.metrics[name], name, kind) if name in view.metrics else "n/a"
+    """The metric's cell, with its interval when one was logged."""
+    if name not in view.metrics:
+        return "n/a"
+    low, high = (view.metrics.get(M.interval(name, part)) for part in ("ci_low", "ci_high"))
+    if low is not None and high is not None:
+        return IntervalCell(view.metrics[name], name, kind, low, high)
+    return Cell(view.metrics[name], name, kind)
+
+
+def verdict(view: RunView, name: str) -> str:
+    """In words, what the change of `name` against the unfiltered input says."""
+    change = view.metrics.get(M.change(name))
+    if change is None:
+        return ""
+    if not view.metrics.get(M.measurable(M.change(name))):
+        return "no measurable change"
+    return "more" if change > 0 else "less"
 
 
 def manifest_hash(shards: list[dict]) -> str:
@@ -181,6 +215,7 @@ def sources_section(page: Page, parent: RunView) -> None:
     sources = parent.json_artifact("sources.json", {})
     page.table(["measure", "value"], [
         ["crawl ids", parent.params.get("input.crawl_ids", "unknown")],
+        ["text measured", parent.params.get("input.text_source", "unknown")],
         ["shards read", metric_cell(parent, "shards_total")],
         ["shards failed", metric_cell(parent, "shards_failed")],
         ["records read", metric_cell(parent, "records")],
@@ -197,10 +232,14 @@ def sources_section(page: Page, parent: RunView) -> None:
         for item in filter(None, (shard.get("records_by_type") or "").split(";")):
             kind, _, count = item.partition("=")
             record_types[kind] = record_types.get(kind, 0) + int(count)
+    if parent.params.get("input.text_source_mixed") == "true":
+        page.paragraph("Warning: the shards hold text of several kinds (see 'text measured'); every rate here blends "
+                       "them, and the same captures give other rates as WARC (main-content extraction) than as WET "
+                       "(Common Crawl's text, navigation lines and all).")
     page.paragraph("Shards")
-    page.table(["shard", "crawl", "records by type", "documents", "failed"],
-               [[s["source_shard"], s.get("crawl_id") or "", s.get("records_by_type", ""), s.get("documents", ""),
-                 s.get("failed", "")] for s in shards])
+    page.table(["shard", "crawl", "text", "records by type", "documents", "failed"],
+               [[s["source_shard"], s.get("crawl_id") or "", s.get("text_source", ""), s.get("records_by_type", ""),
+                 s.get("documents", ""), s.get("failed", "")] for s in shards])
     page.table(["record type", "records"], [[k, f"{v:,}"] for k, v in sorted(record_types.items())])
     language_label = "detected language" if sources.get("language_column") == "language" else "declared language"
     languages = sources.get("languages", [])
@@ -249,16 +288,28 @@ def processing_section(page: Page, parent: RunView, recipe: RunView) -> None:
                   ["config hash", parent.params.get("config_hash", "")]])
 
 
-def before_after_rows(parent: RunView, recipe: RunView) -> list[list]:
+def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
+    """Each rate among the kept documents: unfiltered, after the recipe, the change (within each language group
+    for harm detectors), the relative change and what it says; harm detectors with their grading role."""
+    graders = {k.split(".", 1)[1]: v for k, v in recipe.params.items() if k.startswith("graders.")}
+    measures = [(M.near_dup_rate(level), f"near-duplicates at estimated Jaccard >= {level:g}", "-", "share")
+                for level in M.NEAR_DUP_LEVELS]
+    measures += [(M.EXACT_DUP_RATE, "exact copies", "-", "share"),
+                 (M.PII_DOC_RATE, "documents with PII (scanned)", "-", "share"),
+                 (M.PII_PER_1K_DOCS, "PII entities per 1,000 documents", "-", "number")]
+    for detector in sorted(graders):
+        measures.append((M.harm(detector, "readable_rate"), f"{detector}: flagged among readable",
+                         graders[detector], "share"))
+        measures.append((M.harm(detector, "prevalence"), f"{detector}: prevalence corrected for web-page recall "
+                         "and specificity", graders[detector], "share"))
     rows = []
-    names = [M.DUPLICATE_RATE, M.PII_DOC_RATE, M.PII_PER_1K_DOCS] + sorted(
-        m for m in recipe.metrics if m.startswith(M.harm_rate("")))
-    for name in names:
+    for name, label, role, kind in measures:
         if name not in recipe.metrics:
             continue
-        kind = "number" if name == M.PII_PER_1K_DOCS else "share"
-        rows.append([name, metric_cell(parent, M.unfiltered(name), kind), metric_cell(recipe, name, kind),
-                     metric_cell(recipe, M.reduction(name), "change")])
+        change_kind = "points" if kind == "share" else "number"
+        rows.append([label, role, metric_cell(parent, M.unfiltered(name), kind), metric_cell(recipe, name, kind),
+                     metric_cell(recipe, M.change(name), change_kind),
+                     metric_cell(recipe, M.relative_change(name), "change"), verdict(recipe, name)])
     return rows
 
 
@@ -281,14 +332,20 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
     if removals:
         chart = plots.removals_by_rule(recipe.name, [
             {"rule": r, "removed_first": recipe.metrics.get(M.removed_first(r), 0),
-             "removed_any": recipe.metrics.get(f"removed_any.{r}", recipe.metrics.get(M.removed_first(r), 0))}
+             "removed_any": recipe.metrics.get(M.removed_any(r), recipe.metrics.get(M.removed_first(r), 0))}
             for r in removals], workdir / f"{recipe.run_id}-removals.png")
         page.image(chart, f"removals by rule, {recipe.name}", f"{recipe.name}-removals.png", folder)
-    page.paragraph("Rates among kept documents, before (unfiltered input) and after this recipe; the change is the "
-                   "relative reduction (positive: less of it).")
-    page.table(["measure", "unfiltered", "after recipe", "reduction"], before_after_rows(parent, recipe))
+    page.paragraph("Rates among the kept documents, unfiltered and after this recipe, with 95 % intervals in brackets. "
+                   "A change is the recipe's rate minus the unfiltered rate (plus: more of it); for a harm detector "
+                   "it is measured within each language group and weighted by the unfiltered input's language mix, "
+                   "so a recipe that keeps more of the language a detector reads is not credited or blamed for it. "
+                   "A change whose interval holds 0 is no measurable change. An independent detector reads no list "
+                   "the recipe filters with; a circular one does, and only measures the recipe against itself.")
+    page.table(["measure", "detector", "unfiltered", "after recipe", "change", "relative change", "says"],
+               rate_rows(parent, recipe))
     page.table(["collateral", "value"], [
-        ["removed documents that no harm detector flags", metric_cell(recipe, M.REMOVED_UNFLAGGED)],
+        ["removed documents that none of the recipe's independent detectors flags",
+         metric_cell(recipe, M.REMOVED_UNFLAGGED)],
         ["share of removed documents (collateral)", metric_cell(recipe, M.COLLATERAL, "share")]])
     collateral = recipe.json_artifact("collateral.json", {})
     for key, label in [("by_language", "language"), ("by_host", "host")]:
@@ -313,18 +370,10 @@ def uncertainty_section(page: Page, parent: RunView, recipe: RunView) -> None:
                    [[c.get("detector", ""), c.get("dataset", ""), c.get("positive_label", ""),
                      c.get("threshold", ""), c.get("n", ""), fmt_share(c.get("precision")),
                      fmt_share(c.get("recall"))] for c in calibration])
-    sampled = sorted(k for k in recipe.metrics if k.endswith(".sample_size"))
-    rows = []
-    for name in sampled:
-        base = name[: -len(".sample_size")]
-        kind = "number" if "per_1k" in base else "share"  # entities per 1,000 documents are not shares
-        rows.append([base, metric_cell(recipe, name), metric_cell(recipe, f"{base}.ci_low", kind),
-                     metric_cell(recipe, f"{base}.ci_high", kind)])
-    if rows:
-        page.table(["sampled rate", "sample size", "95% CI low", "95% CI high"], rows)
-    else:
-        page.paragraph("Every rate here was measured on all documents (no sampling); the table above bounds "
-                       "what each detector's flag means.", muted=True)
+    page.paragraph("Intervals: rates of documents are Wilson intervals; changes, relative changes, corrected "
+                   "prevalences and entities per document are bootstrap intervals over 200 random groups of "
+                   "documents, resampled together for the recipe and the unfiltered input, and, for a corrected "
+                   "prevalence, over the labeled web units too.", muted=True)
     truth = sorted(m for m in recipe.metrics if m.startswith(M.truth("")))
     if truth:
         page.table(["planted truth", "value"], [[m, metric_cell(recipe, m, "share")] for m in truth])
@@ -363,15 +412,16 @@ def recipe_page(parent: RunView, recipe: RunView, folder: Path, workdir: Path) -
 def comparison_page(parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> Page:
     page = Page(f"Benchmark {parent.name}: recipe comparison")
     page.paragraph(f"Run {parent.run_id}; every recipe links to its own data card.", muted=True)
-    detectors = sorted({m.split(".", 1)[1] for r in recipes for m in r.metrics if m.startswith(M.harm_rate(""))})
-    header = ["recipe", "docs kept", "retention", "duplicate rate", "PII per 1k docs"]
-    header += [f"{d} rate" for d in detectors] + ["collateral"]
+    detectors = sorted({m.split(".")[1] for r in recipes for m in r.metrics
+                        if m.startswith("harm.") and m.endswith(".readable_rate")})
+    header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with PII"]
+    header += [f"{d} change" for d in detectors] + ["collateral"]
     rows = []
     for recipe in recipes:
         rows.append([f"{recipe.name}", metric_cell(recipe, M.DOCS_KEPT),
-                     metric_cell(recipe, M.RETENTION_DOCS, "share"), metric_cell(recipe, M.DUPLICATE_RATE, "share"),
-                     metric_cell(recipe, M.PII_PER_1K_DOCS, "number")]
-                    + [metric_cell(recipe, M.harm_rate(d), "share") for d in detectors]
+                     metric_cell(recipe, M.RETENTION_DOCS, "share"),
+                     metric_cell(recipe, M.near_dup_rate(0.8), "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
+                    + [metric_cell(recipe, M.change(M.harm(d, "readable_rate")), "points") for d in detectors]
                     + [metric_cell(recipe, M.COLLATERAL, "share")])
     page.table(header, rows)
     for recipe in recipes:

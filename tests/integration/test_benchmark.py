@@ -119,14 +119,19 @@ def test_one_parent_and_one_child_per_recipe_with_every_metric(benchmark_run):
     assert parent.data.metrics["shards_total"] == 8 and parent.data.metrics["documents"] == 716
     assert parent.data.metrics["shards_failed"] == 2 and parent.data.metrics["failures"] == 2
     assert parent.data.params["input.crawl_ids"] == "CC-MAIN-2019-30,CC-MAIN-2019-51,CC-MAIN-2020-34,CC-MAIN-2024-22"
-    required = {"docs_in", "docs_kept", "retention_docs", "chars_kept", "words_kept", "duplicate_rate",
-                "pii_per_1k_docs", "pii_doc_rate", "collateral"}
+    required = {"docs_in", "docs_kept", "retention_docs", "chars_kept", "words_kept", "dup.near_0.8.rate",
+                "dup.exact.rate", "pii.per_1k_docs", "pii.doc_rate", "pii.doc_rate.ci_low", "collateral",
+                "collateral.ci_high", "harm.profanity.readable_rate.change",
+                "harm.profanity.readable_rate.change.measurable"}
     for run in recipe_runs:
         metrics = run.data.metrics
         assert required <= set(metrics), required - set(metrics)
-        assert any(m.startswith("harm_rate.") for m in metrics)
-        assert any(m.startswith("reduction_vs_raw.harm_rate.") for m in metrics)
         assert metrics["docs_in"] == 716
+        for name, value in metrics.items():
+            if f"{name}.ci_low" in metrics:
+                assert metrics[f"{name}.ci_low"] <= value <= metrics[f"{name}.ci_high"], name
+    assert parent.data.params["input.text_source_mixed"] == "true"
+    assert "WET: Common Crawl's extracted text" in parent.data.params["input.text_source"]
 
 
 def test_failed_shards_are_an_artifact_of_the_benchmark_run(benchmark_run, tmp_path):
@@ -153,13 +158,29 @@ def test_recipes_that_target_a_harm_do_not_raise_it(benchmark_run):
     _, recipe_runs = children(benchmark_run)
     by_name = {r.data.tags["cc_sieve.recipe"]: r.data.metrics for r in recipe_runs}
     raw = by_name["raw"]
-    assert by_name["badwords"]["harm_rate.ldnoobw"] < raw["harm_rate.ldnoobw"]
-    assert by_name["url-blocklist"]["harm_rate.url_adult"] <= raw["harm_rate.url_adult"]
-    assert by_name["pii-dolma"]["pii_doc_rate"] < raw["pii_doc_rate"]
-    assert by_name["pii-dolma"]["harm_rate.pii_density"] < raw["harm_rate.pii_density"]
+    assert by_name["badwords"]["harm.ldnoobw.rate"] < raw["harm.ldnoobw.rate"]
+    assert by_name["url-blocklist"]["harm.url_adult.rate"] <= raw["harm.url_adult.rate"]
+    assert by_name["pii-dolma"]["pii.doc_rate"] < raw["pii.doc_rate"]
+    assert by_name["pii-dolma"]["harm.pii_density.rate"] < raw["harm.pii_density.rate"]
     # A recipe raises the rate of a harm it does not target when it removes other documents: the
     # blocklist recipe keeps the one page on UT1's mixed_adult list and removes another page.
-    assert by_name["url-blocklist"]["harm_rate.url_mixed_adult"] > raw["harm_rate.url_mixed_adult"] > 0
+    assert by_name["url-blocklist"]["harm.url_mixed_adult.rate"] > raw["harm.url_mixed_adult.rate"] > 0
+
+
+def test_a_recipe_is_graded_only_by_detectors_independent_of_its_lists(benchmark_run):
+    """badwords filters with LDNOOBW: the ldnoobw detector is circular for it, and its collateral counts the
+    removed documents that none of the other detectors flags (a direct count over the annotations)."""
+    _, recipe_runs = children(benchmark_run)
+    badwords = next(r for r in recipe_runs if r.data.tags["cc_sieve.recipe"] == "badwords")
+    assert badwords.data.params["graders.ldnoobw"] == "circular"
+    assert badwords.data.params["graders.profanity"] == "independent"
+    annotations = benchmark_run["annotations"]
+    predicate = load_recipe("badwords").removal_predicates()["badwords_ldnoobw"]
+    graders = [name for name, verdict in badwords.data.params.items() if name.startswith("graders.")
+               and verdict == "independent" and f"harm_{name.split('.', 1)[1]}" in annotations.columns]
+    flagged = " OR ".join(f"coalesce(harm_{name.split('.', 1)[1]}, false)" for name in graders)
+    direct = annotations.where(f"coalesce(({predicate}), false) AND NOT ({flagged})").count()
+    assert badwords.data.metrics["removed_unflagged"] == direct > 0
 
 
 def test_notebook_runs_against_the_store(benchmark_run, tmp_path):

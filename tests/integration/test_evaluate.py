@@ -7,7 +7,17 @@ from datetime import datetime
 import pytest
 
 from cc_sieve.jobs import metrics as M
-from cc_sieve.jobs.spark.evaluate import MeasureColumns, RecipePlan, count_duplicates, count_recipes, decide
+from cc_sieve.jobs.spark.evaluate import (
+    BASELINE,
+    BUCKETS,
+    MeasureColumns,
+    RecipePlan,
+    count_duplicates,
+    count_recipes,
+    count_removals,
+    decide,
+    with_buckets,
+)
 
 SHORT = {"short": "text_chars < 200"}
 
@@ -18,15 +28,15 @@ DEDUP = MeasureColumns(has_dedup=True)
 @pytest.fixture(scope="module")
 def table(spark):
     """a, b, c are one near-duplicate cluster (a survives the global dedup); d stands alone.
-    a is too short for the rule; c is the longest and the oldest of the cluster."""
-    rows = [("a", 100, 20, datetime(2021, 1, 1), "a", True),
-            ("b", 500, 90, datetime(2020, 1, 1), "a", False),
-            ("c", 600, 110, datetime(2019, 1, 1), "a", False),
-            ("d", 250, 40, datetime(2022, 1, 1), "d", True)]
+    a is too short for the rule; c is the longest and the oldest of the cluster; b and c have the same text."""
+    rows = [("a", 100, 20, datetime(2021, 1, 1), "a", True, 1),
+            ("b", 500, 90, datetime(2020, 1, 1), "a", False, 2),
+            ("c", 600, 110, datetime(2019, 1, 1), "a", False, 2),
+            ("d", 250, 40, datetime(2022, 1, 1), "d", True, 4)]
     return spark.createDataFrame(
-        [(*row, "shard-0", index) for index, row in enumerate(rows)],
+        [(*row, "shard-0", index, "en") for index, row in enumerate(rows)],
         "doc_id string, text_chars long, words long, fetch_date timestamp, dup_cluster_id string, dup_keep boolean, "
-        "source_shard string, record_offset long")
+        "exact_hash long, source_shard string, record_offset long, language string")
 
 
 def decisions(table, plan: RecipePlan) -> dict[str, tuple[bool, str | None]]:
@@ -35,9 +45,12 @@ def decisions(table, plan: RecipePlan) -> dict[str, tuple[bool, str | None]]:
 
 
 def recipe_metrics(table, plan: RecipePlan) -> dict[str, float]:
-    decided = decide(table, [plan], DEDUP)
-    [counts], [duplicates] = count_recipes(decided, [plan], DEDUP), count_duplicates(decided, [plan])
-    return M.recipe_metrics({**counts, **duplicates}, [], [])
+    decided = with_buckets(decide(table, [BASELINE, plan], DEDUP))
+    counts = count_recipes(decided, [BASELINE, plan], DEDUP)
+    for recipe_counts, duplicates in zip(counts, count_duplicates(decided, None, [BASELINE, plan]), strict=True):
+        recipe_counts.update(duplicates)
+    metrics = M.Evaluator(counts[0], [], buckets=BUCKETS, replicates=100).recipe_metrics(counts[1])
+    return {**metrics, **count_removals(decided, [BASELINE, plan], DEDUP)[1]}
 
 
 def test_rules_alone(table):
@@ -70,6 +83,6 @@ def test_metrics_count_kept_text_and_remaining_duplicates(table):
     rules_only = recipe_metrics(table, RecipePlan("x", SHORT))
     assert rules_only["docs_kept"] == 3 and rules_only["chars_kept"] == 1350 and rules_only["words_kept"] == 240
     assert rules_only["removed_first.short"] == 1 and rules_only["retention_docs"] == 0.75
-    assert rules_only["duplicates_remaining"] == 1 and rules_only["duplicate_rate"] == pytest.approx(1 / 3)
+    assert rules_only["dup.exact.rate"] == pytest.approx(2 / 3)  # b and c, the same text
     after = recipe_metrics(table, RecipePlan("x", SHORT, dedup="after"))
-    assert after["docs_kept"] == 2 and after["removed_first.dedup"] == 1 and after["duplicate_rate"] == 0
+    assert after["docs_kept"] == 2 and after["removed_first.dedup"] == 1 and after["dup.exact.rate"] == 0

@@ -65,8 +65,8 @@ def test_davidson_lexicon_with_cr_line_endings():
 def test_every_detector_writes_a_flag_and_a_score(annotator):
     names = [detector.name for detector in DETECTORS]
     assert {"ldnoobw", "url_adult", "url_mixed_adult", "davidson_hate", "profanity", "url_agressif", "url_dating",
-            "url_gambling", "url_phishing", "pii_density"} == set(names)
-    # a column named pii_* would be read as a PII entity count by jobs/stages.measure_columns
+            "url_gambling", "url_phishing", "url_sinfonietta", "pii_density"} == set(names)
+    # a column named pii_* would be read as a PII entity count by jobs/spark/stages.measure_columns
     assert not any(d.column.startswith("pii_") or d.score_column.startswith("pii_") for d in DETECTORS)
     written = {field.name for field in annotator.schema()}
     for detector in DETECTORS:

@@ -30,7 +30,6 @@ from cc_sieve.filters.text import fixed_pieces
 from cc_sieve.jobs.config.measurements import check_measurements
 from cc_sieve.jobs.config.presets import BenchmarkConfig, ConfigError
 from cc_sieve.jobs.config.recipes import load_recipe
-from cc_sieve.jobs.metrics import mean_interval, recipe_metrics, wilson_interval
 from cc_sieve.jobs.reading.reader import read_documents
 from tests.support.samples import DOLMA_JSONL, WARC_2020_34
 
@@ -249,29 +248,6 @@ def test_context_can_change_only_when_a_boost_crosses_the_threshold_or_decides_a
     assert not context_can_change(other_type, with_context, 0.5, enhancer)
     # at threshold 0 a zero score is still dropped, unless context raises it to 0.4
     assert context_can_change([result("US_SSN", 0, 9, 0.0, "phone")], with_context, 0.0, enhancer)
-
-
-def test_wilson_and_mean_intervals():
-    assert wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
-    assert wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
-    assert mean_interval(0, 0, 300) == (0.0, 0.01)  # rule of three
-    low, high = mean_interval(30, 90, 100)  # mean 0.3, sample variance (0.9 - 0.09) * 100 / 99
-    assert (low + high) / 2 == pytest.approx(0.3) and high - low == pytest.approx(2 * 1.96 * 0.0904534, rel=1e-3)
-
-
-def test_sampled_pii_rates_are_among_scanned_documents_with_intervals():
-    counts = {"docs_in": 1000, "docs_kept": 800, "chars_in": 1, "chars_kept": 1, "words_in": 1, "words_kept": 1,
-              "pii_docs_kept": 40, "pii_docs_in": 50, "pii_scanned_kept": 400, "pii_scanned_in": 500,
-              "squares.pii_per_1k_docs": 200, "pii_entities_kept.EMAIL_ADDRESS": 60,
-              "squares.pii_entities_kept.EMAIL_ADDRESS": 200}
-    metrics = recipe_metrics(counts, ["EMAIL_ADDRESS"], [])
-    assert metrics["pii_doc_rate"] == 0.1 and metrics["pii_per_1k_docs"] == 150.0
-    assert metrics["pii_doc_rate.sample_size"] == 400
-    assert metrics["pii_doc_rate.ci_low"] < 0.1 < metrics["pii_doc_rate.ci_high"]
-    assert metrics["pii_per_1k_docs.EMAIL_ADDRESS.ci_low"] < 150 < metrics["pii_per_1k_docs.EMAIL_ADDRESS.ci_high"]
-    assert not any(name.startswith("squares.") for name in metrics)
-    everything = recipe_metrics({**counts, "pii_scanned_kept": 800, "pii_scanned_in": 1000}, ["EMAIL_ADDRESS"], [])
-    assert not any(name.endswith(".ci_low") for name in everything)
 
 
 def test_the_pii_rule_needs_the_pii_measurement_before_spark_starts(tmp_path):

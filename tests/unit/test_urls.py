@@ -23,7 +23,7 @@ from cc_sieve.jobs.config.recipes import RuleEntry, removes
 
 @pytest.fixture(scope="module")
 def adult():
-    return Blocklist.ut1("adult")
+    return Blocklist.load("adult")
 
 
 def first_line(path) -> str:
@@ -97,13 +97,13 @@ def test_domain_set_reads_entries_cut_across_chunks():
 
 @pytest.mark.parametrize("category", ["agressif", "dating", "gambling", "mixed_adult"])
 def test_small_categories_match_their_own_domains(category):
-    blocklist = Blocklist.ut1(category)
+    blocklist = Blocklist.load(category)
     domain = first_line(data_path(f"blocklists/ut1/{category}/domains"))
     assert blocklist.match_batch([f"https://{domain}/", "https://example.org/"]) == ["domain", None]
 
 
 def test_phishing_has_urls_only():
-    blocklist = Blocklist.ut1("phishing")
+    blocklist = Blocklist.load("phishing")
     url = first_line(data_path("blocklists/ut1/phishing/urls"))
     assert len(blocklist.domains) == 0
     assert blocklist.match_batch([f"https://{url}"]) == ["url"]
@@ -111,7 +111,7 @@ def test_phishing_has_urls_only():
 
 def test_unknown_category_names_the_known_ones():
     with pytest.raises(ValueError, match="known: adult, agressif"):
-        Blocklist.ut1("malware")
+        Blocklist.load("malware")
 
 
 def test_host_and_path_normalises():
@@ -173,7 +173,7 @@ def test_a_blocklist_sent_to_another_process_is_read_again_there():
     import subprocess
     import sys
 
-    blocklist = Blocklist.ut1("gambling")
+    blocklist = Blocklist.load("gambling")
     domain = first_line(data_path("blocklists/ut1/gambling/domains"))
     script = ("import pickle, sys; blocklist = pickle.load(sys.stdin.buffer); "
               f"print(blocklist.match_batch(['https://{domain}/']))")

@@ -1,0 +1,144 @@
+"""Metrics from counts: intervals checked against a direct computation, the within-language change, the
+corrected prevalence and the circular graders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cc_sieve.filters.harm import DETECTORS_BY_NAME
+from cc_sieve.filters.language import LANGUAGE_GROUPS, language_group
+from cc_sieve.jobs import metrics as M
+from cc_sieve.jobs.config.presets import DedupConfig
+from cc_sieve.jobs.config.recipes import load_recipe
+from cc_sieve.jobs.spark.evaluate import RecipePlan, graders
+
+GROUPS = len(LANGUAGE_GROUPS)
+EN, LATIN = LANGUAGE_GROUPS.index("en"), LANGUAGE_GROUPS.index("latin")
+BUCKETS = 50
+
+
+def counts(documents: np.ndarray, flagged: np.ndarray, readable: np.ndarray | None = None,
+           kept: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Counters of one recipe from per-document arrays (bucket, group, flagged, readable, kept)."""
+    bucket, group = documents[:, 0], documents[:, 1]
+    readable = np.ones(len(documents), dtype=bool) if readable is None else readable
+    kept = np.ones(len(documents), dtype=bool) if kept is None else kept
+
+    def grid(values: np.ndarray) -> np.ndarray:
+        array = np.zeros((BUCKETS, GROUPS))
+        np.add.at(array, (bucket, group), values.astype(float))
+        return array
+
+    ones = np.ones(len(documents))
+    return {M.DOCS: grid(ones), M.CHARS: grid(ones * 100), M.WORDS: grid(ones * 20), M.kept(M.DOCS): grid(kept),
+            M.kept(M.CHARS): grid(kept * 100), M.kept(M.WORDS): grid(kept * 20),
+            M.flagged("d"): grid(kept & readable & flagged), M.readable("d"): grid(kept & readable)}
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    """1,000 documents, 600 English (5 % flagged) and 400 German (not readable by the detector)."""
+    rng = np.random.default_rng(3)
+    group = np.where(np.arange(1000) < 600, EN, LATIN)
+    documents = np.column_stack([rng.integers(0, BUCKETS, 1000), group])
+    flagged = (group == EN) & (rng.random(1000) < 0.05)
+    return documents, flagged, group == EN
+
+
+def test_wilson_interval():
+    assert M.wilson_interval(0, 10) == pytest.approx((0.0, 0.2775), abs=1e-4)
+    assert M.wilson_interval(5, 10) == pytest.approx((0.2366, 0.7634), abs=1e-4)
+
+
+def test_change_interval_equals_a_direct_paired_bootstrap(corpus):
+    documents, flagged, english = corpus
+    baseline = counts(documents, flagged, english)
+    keep = ~flagged | (np.arange(1000) % 2 == 0)  # removes about half the flagged documents
+    recipe = counts(documents, flagged, english, keep)
+    evaluator = M.Evaluator(baseline, ["d"], buckets=BUCKETS, replicates=400)
+    metrics = evaluator.recipe_metrics(recipe)
+    # direct: resample buckets with the evaluator's weights, the same for recipe and baseline
+    weights = evaluator.resampler.weights
+    per_bucket = {name: array.sum(axis=1) for name, array in recipe.items()}
+    base_bucket = {name: array.sum(axis=1) for name, array in baseline.items()}
+    rate = (weights @ per_bucket[M.flagged("d")]) / (weights @ per_bucket[M.readable("d")])
+    base = (weights @ base_bucket[M.flagged("d")]) / (weights @ base_bucket[M.readable("d")])
+    low, high = np.percentile(rate - base, [2.5, 97.5])
+    name = M.change(M.harm("d", "readable_rate"))
+    assert metrics[name] == pytest.approx(flagged[keep].sum() / english[keep].sum() - flagged.sum() / english.sum())
+    assert metrics[M.interval(name, "ci_low")] == pytest.approx(min(low, metrics[name]))
+    assert metrics[M.interval(name, "ci_high")] == pytest.approx(max(high, metrics[name]))
+    assert metrics[M.measurable(name)] == 1.0 and metrics[name] < 0
+    wilson = M.wilson_interval(flagged[keep].sum(), english[keep].sum())
+    assert (metrics[M.interval(M.harm("d", "readable_rate"), "ci_low")],
+            metrics[M.interval(M.harm("d", "readable_rate"), "ci_high")]) == pytest.approx(wilson)
+
+
+def test_keeping_english_pages_raises_the_raw_rate_but_not_the_within_language_one(corpus):
+    """A recipe that drops German pages (the detector cannot read them) but keeps every English one: the rate
+    among all kept documents rises by the mix alone; the headline change is zero."""
+    documents, flagged, english = corpus
+    baseline = counts(documents, flagged, english)
+    recipe = counts(documents, flagged, english, kept=english)
+    evaluator = M.Evaluator(baseline, ["d"], buckets=BUCKETS, replicates=200)
+    metrics, unfiltered = evaluator.recipe_metrics(recipe), evaluator.recipe_metrics(baseline)
+    assert metrics[M.harm("d", "rate")] - unfiltered[M.harm("d", "rate")] > 0.01  # among all kept: 3 % -> 5 %
+    assert metrics[M.change(M.harm("d", "readable_rate"))] == pytest.approx(0.0)
+    assert metrics[M.measurable(M.change(M.harm("d", "readable_rate")))] == 0.0
+    assert metrics[M.harm("d", "coverage")] == 1.0
+
+
+def test_within_language_change_weights_groups_by_the_unfiltered_mix():
+    flagged = np.array([[10.0, 40.0]])
+    readable = np.array([[100.0, 100.0]])
+    # the recipe's group rates 10 % and 40 % at a 3:1 unfiltered mix: 17.5 %
+    assert M.standardized(flagged, readable, np.array([[300.0, 100.0]])) == pytest.approx(0.175)
+    # a group the recipe keeps nothing of leaves the average
+    assert M.standardized(np.array([[10.0, 0.0]]), np.array([[100.0, 0.0]]), np.array([[300.0, 100.0]])) \
+        == pytest.approx(0.1)
+
+
+def test_rogan_gladen_correction():
+    assert M.corrected(0.1, 1.0, 1.0) == pytest.approx(0.1)
+    # half of the true cases are found, 2 % of the others flagged: a 6 % flag rate means 8 %
+    assert M.corrected(0.06, 0.5, 0.98) == pytest.approx(0.0833, abs=1e-4)
+    assert np.isnan(M.corrected(0.1, 0.3, 0.6))  # recall + specificity <= 1: nothing to learn
+    assert M.corrected(0.001, 0.5, 0.98) == 0.0  # clipped
+
+
+def test_calibration_weights_back_to_the_pool_and_resamples_within_strata():
+    units = ([{"weight": 10, "stratum": "flagged", "flagged": True, "positive": True}] * 6
+             + [{"weight": 10, "stratum": "flagged", "flagged": True, "positive": False}] * 4
+             + [{"weight": 100, "stratum": "rest", "flagged": False, "positive": False}] * 18
+             + [{"weight": 100, "stratum": "rest", "flagged": False, "positive": True}] * 2)
+    calibration = M.DetectorCalibration.of(units)
+    recall, specificity = calibration.rates(calibration.weights)
+    assert recall == pytest.approx(60 / 260) and specificity == pytest.approx(1800 / 1840)
+    assert calibration.estimable  # 8 positives, 22 negatives, recall + specificity - 1 = 0.21
+    assert not M.DetectorCalibration.of(units[2:28]).estimable  # 4 labeled positives
+    assert not M.DetectorCalibration.of(units[:6] + units[28:]).estimable  # no labeled negative
+    weights = calibration.replicate_weights(50)
+    assert weights.shape == (50, 30)
+    assert np.allclose(weights[:, :10].sum(axis=1), 100) and np.allclose(weights[:, 10:].sum(axis=1), 2000)
+
+
+def test_a_detector_reading_a_recipes_list_is_circular_for_it():
+    assert graders(RecipePlan.of(load_recipe("badwords"), DedupConfig()), ["ldnoobw", "profanity"]) == {
+        "ldnoobw": "circular", "profanity": "independent"}
+    fineweb = graders(RecipePlan.of(load_recipe("fineweb"), DedupConfig()), ["url_adult", "url_sinfonietta"])
+    assert fineweb == {"url_adult": "circular", "url_sinfonietta": "independent"}
+    assert DETECTORS_BY_NAME["url_sinfonietta"].grades == ("adult_url",)
+
+
+def test_every_harm_kind_a_shipped_recipe_targets_has_an_independent_grader():
+    recipes = [load_recipe(name) for name in ("c4", "gopher", "fineweb", "url-blocklist", "badwords", "pii-dolma")]
+    sources = {source for recipe in recipes for entry in recipe.rules for source in entry.definition.uses}
+    for kind in ("sexual", "profanity", "hate", "adult_url"):
+        assert any(kind in detector.grades and detector.independent_of(sources)
+                   for detector in DETECTORS_BY_NAME.values()), kind
+
+
+def test_language_groups():
+    assert [language_group(code) for code in ("en", "de", "ru", "zh", "ar", None)] == [
+        "en", "latin", "cyrillic", "cjk", "other", "unknown"]
