@@ -158,19 +158,6 @@ def calibration_table(profanity_threshold: float = PROFANITY_THRESHOLD,
     return [dict(row) for row in _calibration_rows(profanity_threshold, pii_per_1k_words)]
 
 
-def calibration_metrics(rows: list[dict]) -> dict[str, float]:
-    """`calibration.<detector>.<dataset>.{n,precision,recall}` for MLflow (undefined figures left out)."""
-    metrics = {}
-    for row in rows:
-        key = f"calibration.{row['detector']}.{row['dataset']}"
-        if row["n"]:
-            metrics[f"{key}.n"] = float(row["n"])
-        for figure in ("precision", "recall"):
-            if row[figure] is not None:
-                metrics[f"{key}.{figure}"] = float(row[figure])
-    return metrics
-
-
 def format_table(rows: list[dict]) -> str:
     """The rows as a plain-text table, for `cc-sieve calibrate` and logs."""
     def share(value: float | None) -> str:

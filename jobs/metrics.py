@@ -31,84 +31,122 @@ import numpy as np
 
 # ---------------------------------------------------------------------------------------------
 # Names
+#
+# A handful of headline metrics have plain names (HEADLINE); every other one sits under a prefix ending in
+# "/", which MLflow's chart view turns into a section: count/, removed_first/, removed_any/, harm/, pii/,
+# dup/, truth/, and on the benchmark's parent run input/, seconds/, throughput/ and unfiltered/.
 
-DOCS_IN, DOCS_KEPT, DOCS_REMOVED = "docs_in", "docs_kept", "docs_removed"
-CHARS_IN, CHARS_KEPT, WORDS_IN, WORDS_KEPT = "chars_in", "chars_kept", "words_in", "words_kept"
-RETENTION_DOCS, RETENTION_CHARS, RETENTION_WORDS = "retention_docs", "retention_chars", "retention_words"
-COLLATERAL = "collateral"  # share of removed documents that no independent detector flags
-REMOVED_UNFLAGGED = "removed_unflagged"
+RETENTION_DOCS, RETENTION_WORDS, RETENTION_CHARS = "retention_docs", "retention_words", "count/retention_chars"
+DOCS_IN, DOCS_KEPT, DOCS_REMOVED = "count/docs_in", "count/docs_kept", "count/docs_removed"
+CHARS_IN, CHARS_KEPT, WORDS_IN, WORDS_KEPT = "count/chars_in", "count/chars_kept", "count/words_in", "count/words_kept"
+COLLATERAL = "collateral"  # share of removed documents that none of the recipe's independent detectors flags
+REMOVED_UNFLAGGED = "count/removed_unflagged"
+NEAR_DUP_RATE = "near_dup_rate"  # headline: kept documents with another kept one at estimated Jaccard >= 0.8
+PII_DOC_RATE = "pii_doc_rate"  # headline: kept documents the PII measurement scanned that hold an entity
+PII_PER_1K_DOCS, PII_SCANNED = "pii/per_1k_docs", "pii/scanned_docs"
+EXACT_DUP_RATE = "dup/exact/rate"
 DEDUP_RULE = "dedup"  # the name removals by a recipe's dedup step go under
 NEAR_DUP_LEVELS = (0.5, 0.7, 0.8, 0.9)  # estimated word 5-gram Jaccard levels of the duplicate measure
-PII_DOC_RATE, PII_PER_1K_DOCS, PII_SCANNED = "pii.doc_rate", "pii.per_1k_docs", "pii.scanned_docs"
-EXACT_DUP_RATE = "dup.exact.rate"
-HARM_MEASURES = ("rate", "readable_rate", "prevalence")  # rates of a detector that get a change
+HEADLINE_NEAR_DUP_LEVEL = 0.8
+# Each harm kind's headline grader: the first of these detectors that is independent of the recipe.
+KIND_GRADERS = {"sexual": ("ldnoobw", "profanity"), "profanity": ("profanity", "ldnoobw"),
+                "hate": ("davidson_hate",), "adult_url": ("url_sinfonietta", "url_adult", "url_mixed_adult")}
+HEADLINE = {
+    RETENTION_DOCS: "share of the input's documents the recipe keeps",
+    RETENTION_WORDS: "share of the input's words the recipe keeps",
+    NEAR_DUP_RATE: "kept documents with another kept document at estimated word 5-gram Jaccard >= 0.8",
+    PII_DOC_RATE: "kept documents (among those the PII measurement scanned) holding a PII entity",
+    COLLATERAL: "removed documents that none of the recipe's independent harm detectors flags",
+    **{f"{kind}_change": f"change of the {kind} rate against the unfiltered input, within each language group, "
+                         f"in the rate's units (-0.02: 2 points less), by the kind's headline grader"
+       for kind in KIND_GRADERS},
+}
+
+
+def headline_change(kind: str) -> str:
+    return f"{kind}_change"
 
 
 def removed_first(rule: str) -> str:
     """Documents this rule removed first, in recipe order."""
-    return f"removed_first.{rule}"
+    return f"removed_first/{rule}"
 
 
 def removed_any(rule: str) -> str:
     """Documents this rule would remove, whatever removed them first."""
-    return f"removed_any.{rule}"
+    return f"removed_any/{rule}"
 
 
 def is_removal(name: str) -> bool:
-    return name.startswith(("removed_first.", "removed_any."))
+    return name.startswith(("removed_first/", "removed_any/"))
 
 
 def rule_of(name: str) -> str:
-    return name.split(".", 1)[1]
+    return name.split("/", 1)[1]
 
 
 def harm(detector: str, measure: str = "rate") -> str:
-    """`harm.<detector>.<measure>`: rate (flagged among kept), coverage (share of kept it reads),
+    """`harm/<detector>/<measure>`: rate (flagged among kept), coverage (share of kept it reads),
     readable_rate (flagged among those), prevalence (corrected for recall and specificity), composition."""
-    return f"harm.{detector}.{measure}"
+    return f"harm/{detector}/{measure}"
 
 
-def harm_rate(detector: str) -> str:
-    return harm(detector, "rate")
+def detector_of(name: str) -> str | None:
+    """The detector a `harm/...` metric is about."""
+    return name.split("/")[1] if name.startswith("harm/") else None
 
 
 def pii_per_1k_docs(entity: str | None = None) -> str:
-    return PII_PER_1K_DOCS if entity is None else f"{PII_PER_1K_DOCS}.{entity}"
+    return PII_PER_1K_DOCS if entity is None else f"{PII_PER_1K_DOCS}/{entity}"
 
 
 def near_dup_rate(level: float) -> str:
-    """Kept documents that have another kept document at estimated Jaccard >= level."""
-    return f"dup.near_{level:g}.rate"
+    """Kept documents that have another kept document at estimated Jaccard >= level (0.8: the headline)."""
+    return NEAR_DUP_RATE if level == HEADLINE_NEAR_DUP_LEVEL else f"dup/near_{level:g}/rate"
 
 
 def change(name: str) -> str:
     """Recipe minus unfiltered (within-language for harm rates), in the rate's own units."""
-    return f"{name}.change"
+    return f"{name}/change"
 
 
 def relative_change(name: str) -> str:
     """The change over the unfiltered rate."""
-    return f"{name}.change_relative"
+    return f"{name}/change_relative"
 
 
 def measurable(name: str) -> str:
     """1 when the change's interval excludes 0, else 0 ("no measurable change")."""
-    return f"{name}.measurable"
+    return f"{name}/measurable"
 
 
 def interval(name: str, part: str) -> str:
     """`ci_low` or `ci_high` (95 %) of a metric."""
-    return f"{name}.{part}"
+    return f"{name}/{part}"
 
 
 def unfiltered(name: str) -> str:
     """A metric of the unfiltered input, logged on the benchmark's parent run."""
-    return f"unfiltered.{name}"
+    return f"unfiltered/{name}"
 
 
 def truth(name: str) -> str:
     """A planted-truth metric (make-shards' truth.jsonl)."""
-    return f"truth.{name}"
+    return f"truth/{name}"
+
+
+def seconds(stage: str) -> str:
+    return f"seconds/{stage}"
+
+
+def throughput(name: str) -> str:
+    return f"throughput/{name}"
+
+
+# The parent run's input metrics
+SHARDS, SHARDS_FAILED, RECORDS, RECORDS_SKIPPED, FAILURES, DOCUMENTS, INPUT_MEGABYTES = (
+    "input/shards", "input/shards_failed", "input/records", "input/records_skipped", "input/failures",
+    "input/documents", "input/megabytes")
 
 
 # Counters Spark fills per bucket and language group (jobs/spark/evaluate.py), before any metric.
@@ -452,3 +490,26 @@ class Evaluator:
                 out.update(wilson(float(totals.all(counter)), float(totals.all(kept(DOCS)))).items(name))
                 out.update(self.changes(counts, name, *share(counter, kept(DOCS))))
         return out
+
+
+def headline_graders(graders: Mapping[str, str]) -> dict[str, str]:
+    """Each harm kind's headline grader for a recipe: the first detector of KIND_GRADERS that it has and that is
+    independent of the recipe's lists (`graders`: detector -> "independent" or "circular")."""
+    chosen = {}
+    for kind, candidates in KIND_GRADERS.items():
+        independent = [d for d in candidates if graders.get(d) == "independent"]
+        if independent:
+            chosen[kind] = independent[0]
+    return chosen
+
+
+def headline_changes(metrics: Mapping[str, float], graders: Mapping[str, str]) -> dict[str, float]:
+    """`<kind>_change` (and its interval) from the kind's headline grader's within-language change."""
+    out = {}
+    for kind, detector in headline_graders(graders).items():
+        source = change(harm(detector, "readable_rate"))
+        if source in metrics:
+            out[headline_change(kind)] = metrics[source]
+            for part in ("ci_low", "ci_high"):
+                out[interval(headline_change(kind), part)] = metrics[interval(source, part)]
+    return out

@@ -114,7 +114,7 @@ def comparison_table(result: BenchmarkResult) -> str:
     baseline = result.baseline
     shown = [h for h in result.harm_detectors if baseline.get(M.harm(h, "rate"), 0) > 0]
     silent = [h for h in result.harm_detectors if h not in shown]
-    near = M.near_dup_rate(0.8)
+    near = M.NEAR_DUP_RATE
     header = ["recipe", "docs kept", "retention", "near-dup >= 0.8", "PII docs", *shown, "collateral"]
     rows = [header, ["(unfiltered)", f"{baseline[M.DOCS_KEPT]:,.0f}", "100.0%",
                      f"{baseline[near]:.1%}" if near in baseline else "-",

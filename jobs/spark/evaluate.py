@@ -453,8 +453,13 @@ def evaluate(spark, table: DataFrame, documents: DataFrame, plans: list[RecipePl
                 recipe_metrics.update(scores)
         samples = removed_samples(decided, documents, everything)
         collateral = collateral_breakdowns(decided, everything, measures)
-        results = [RecipeEvaluation(plan.name, metrics[index], graders(plan, detectors), samples[index],
-                                    collateral[index]) for index, plan in enumerate(everything) if index]
+        results = []
+        for index, plan in enumerate(everything):
+            if index:
+                recipe_graders = graders(plan, detectors)
+                metrics[index].update(M.headline_changes(metrics[index], recipe_graders))
+                results.append(RecipeEvaluation(plan.name, metrics[index], recipe_graders, samples[index],
+                                                collateral[index]))
         return Evaluation(metrics[0], results, sources_summary(table), detectors,
                           [d for d in detectors if evaluator.estimable(d)])
     finally:

@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from cc_sieve.filters.base import AnnotatorSpec
-from cc_sieve.filters.calibration import calibration_metrics, calibration_table
+from cc_sieve.filters.calibration import calibration_table
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import BenchmarkConfig
 from cc_sieve.jobs.config.recipes import Recipe
@@ -85,9 +85,9 @@ def throughput(documents: float, megabytes: float, seconds: dict[str, float]) ->
     def per_second(amount: float, stage: str) -> float:
         return amount / seconds[stage] if seconds.get(stage) else 0.0
 
-    return {"throughput.ingest_docs_per_s": per_second(documents, "ingest"),
-            "throughput.ingest_mb_per_s": per_second(megabytes, "ingest"),
-            "throughput.annotate_docs_per_s": per_second(documents, "annotate")}
+    return {M.throughput("ingest_docs_per_s"): per_second(documents, "ingest"),
+            M.throughput("ingest_mb_per_s"): per_second(megabytes, "ingest"),
+            M.throughput("annotate_docs_per_s"): per_second(documents, "annotate")}
 
 
 def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
@@ -119,10 +119,10 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
         })
         log_input_manifest(out)
         log_metrics({
-            "shards_total": ingest.shards, "shards_failed": ingest.shards_failed, "records": ingest.records,
-            "records_skipped": ingest.records_skipped, "failures": ingest.failures, "documents": ingest.documents,
-            "input_megabytes": ingest.bytes_read / 1e6,
-            **{f"seconds.{stage}": value for stage, value in run.stage_seconds.items()},
+            M.SHARDS: ingest.shards, M.SHARDS_FAILED: ingest.shards_failed, M.RECORDS: ingest.records,
+            M.RECORDS_SKIPPED: ingest.records_skipped, M.FAILURES: ingest.failures, M.DOCUMENTS: ingest.documents,
+            M.INPUT_MEGABYTES: ingest.bytes_read / 1e6,
+            **{M.seconds(stage): value for stage, value in run.stage_seconds.items()},
             **throughput(ingest.documents, ingest.bytes_read / 1e6, run.stage_seconds),
             **{M.unfiltered(name): value for name, value in evaluation.baseline.items()},
         })
@@ -132,8 +132,6 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
         write_csv(parent_dir / "comparison.csv", [{"recipe": r.name, **r.metrics} for r in evaluation.recipes])
         calibration = calibration_rows(config)
         write_json(parent_dir / "calibration.json", calibration)
-        if calibration:
-            log_metrics(calibration_metrics(calibration))
         write_json(parent_dir / "sources.json", evaluation.sources)
         plots.harm_vs_retention(evaluation.recipes, evaluation.harm_detectors, parent_dir / "harm_vs_retention.png")
         mlflow.log_artifacts(str(parent_dir))
@@ -143,7 +141,9 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
                                         TAG_BENCHMARK: parent.info.run_id}) as child:
                 run_ids[result.name] = child.info.run_id
                 log_params({**flatten(recipe.as_params()),
-                            **{f"graders.{name}": verdict for name, verdict in result.graders.items()}})
+                            **{f"graders.{name}": verdict for name, verdict in result.graders.items()},
+                            **{f"headline_grader.{kind}": detector
+                               for kind, detector in M.headline_graders(result.graders).items()}})
                 log_metrics(result.metrics)
                 recipe_dir = artifacts / "recipes" / result.name
                 removals = result.removal_table()

@@ -216,12 +216,12 @@ def sources_section(page: Page, parent: RunView) -> None:
     page.table(["measure", "value"], [
         ["crawl ids", parent.params.get("input.crawl_ids", "unknown")],
         ["text measured", parent.params.get("input.text_source", "unknown")],
-        ["shards read", metric_cell(parent, "shards_total")],
-        ["shards failed", metric_cell(parent, "shards_failed")],
-        ["records read", metric_cell(parent, "records")],
-        ["records skipped", metric_cell(parent, "records_skipped")],
-        ["documents", metric_cell(parent, "documents")],
-        ["input size (MB)", metric_cell(parent, "input_megabytes", "number")],
+        ["shards read", metric_cell(parent, M.SHARDS)],
+        ["shards failed", metric_cell(parent, M.SHARDS_FAILED)],
+        ["records read", metric_cell(parent, M.RECORDS)],
+        ["records skipped", metric_cell(parent, M.RECORDS_SKIPPED)],
+        ["documents", metric_cell(parent, M.DOCUMENTS)],
+        ["input size (MB)", metric_cell(parent, M.INPUT_MEGABYTES, "number")],
         ["captures from", sources.get("first_capture") or "unknown"],
         ["captures to", sources.get("last_capture") or "unknown"],
         ["shard manifest hash (sha256 of the sorted shard list)", manifest_hash(shards)],
@@ -412,15 +412,15 @@ def recipe_page(parent: RunView, recipe: RunView, folder: Path, workdir: Path) -
 def comparison_page(parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> Page:
     page = Page(f"Benchmark {parent.name}: recipe comparison")
     page.paragraph(f"Run {parent.run_id}; every recipe links to its own data card.", muted=True)
-    detectors = sorted({m.split(".")[1] for r in recipes for m in r.metrics
-                        if m.startswith("harm.") and m.endswith(".readable_rate")})
+    detectors = sorted({M.detector_of(m) for r in recipes for m in r.metrics
+                        if m.startswith("harm/") and m.endswith("/readable_rate")})
     header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with PII"]
     header += [f"{d} change" for d in detectors] + ["collateral"]
     rows = []
     for recipe in recipes:
         rows.append([f"{recipe.name}", metric_cell(recipe, M.DOCS_KEPT),
                      metric_cell(recipe, M.RETENTION_DOCS, "share"),
-                     metric_cell(recipe, M.near_dup_rate(0.8), "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
+                     metric_cell(recipe, M.NEAR_DUP_RATE, "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
                     + [metric_cell(recipe, M.change(M.harm(d, "readable_rate")), "points") for d in detectors]
                     + [metric_cell(recipe, M.COLLATERAL, "share")])
     page.table(header, rows)

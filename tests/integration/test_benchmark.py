@@ -17,6 +17,7 @@ import pytest
 
 from cc_sieve.filters.pii import PiiAnnotator
 from cc_sieve.filters.resources import REPO_ROOT
+from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.commands.benchmark import apply_overrides, parse_args, run_benchmark
 from cc_sieve.jobs.config.presets import load_benchmark_config
 from cc_sieve.jobs.config.recipes import load_recipe, load_recipes
@@ -116,20 +117,21 @@ def test_one_parent_and_one_child_per_recipe_with_every_metric(benchmark_run):
     parent, recipe_runs = children(benchmark_run)
     assert parent.data.tags["cc_sieve.role"] == "benchmark"
     assert sorted(r.data.tags["cc_sieve.recipe"] for r in recipe_runs) == sorted(RECIPES)
-    assert parent.data.metrics["shards_total"] == 8 and parent.data.metrics["documents"] == 716
-    assert parent.data.metrics["shards_failed"] == 2 and parent.data.metrics["failures"] == 2
+    assert parent.data.metrics[M.SHARDS] == 8 and parent.data.metrics[M.DOCUMENTS] == 716
+    assert parent.data.metrics[M.SHARDS_FAILED] == 2 and parent.data.metrics[M.FAILURES] == 2
     assert parent.data.params["input.crawl_ids"] == "CC-MAIN-2019-30,CC-MAIN-2019-51,CC-MAIN-2020-34,CC-MAIN-2024-22"
-    required = {"docs_in", "docs_kept", "retention_docs", "chars_kept", "words_kept", "dup.near_0.8.rate",
-                "dup.exact.rate", "pii.per_1k_docs", "pii.doc_rate", "pii.doc_rate.ci_low", "collateral",
-                "collateral.ci_high", "harm.profanity.readable_rate.change",
-                "harm.profanity.readable_rate.change.measurable"}
+    profanity_change = M.change(M.harm("profanity", "readable_rate"))
+    required = {M.DOCS_IN, M.DOCS_KEPT, M.RETENTION_DOCS, M.CHARS_KEPT, M.WORDS_KEPT, M.NEAR_DUP_RATE,
+                M.EXACT_DUP_RATE, M.PII_PER_1K_DOCS, M.PII_DOC_RATE, M.interval(M.PII_DOC_RATE, "ci_low"),
+                M.COLLATERAL, M.interval(M.COLLATERAL, "ci_high"), profanity_change, M.measurable(profanity_change),
+                M.headline_change("profanity"), M.headline_change("adult_url")}
     for run in recipe_runs:
         metrics = run.data.metrics
         assert required <= set(metrics), required - set(metrics)
-        assert metrics["docs_in"] == 716
+        assert metrics[M.DOCS_IN] == 716
         for name, value in metrics.items():
-            if f"{name}.ci_low" in metrics:
-                assert metrics[f"{name}.ci_low"] <= value <= metrics[f"{name}.ci_high"], name
+            if M.interval(name, "ci_low") in metrics:
+                assert metrics[M.interval(name, "ci_low")] <= value <= metrics[M.interval(name, "ci_high")], name
     assert parent.data.params["input.text_source_mixed"] == "true"
     assert "WET: Common Crawl's extracted text" in parent.data.params["input.text_source"]
 
@@ -146,25 +148,25 @@ def test_counts_equal_a_direct_count_over_the_annotations(benchmark_run, spark):
     _, recipe_runs = children(benchmark_run)
     annotations = benchmark_run["annotations"]
     by_name = {r.data.tags["cc_sieve.recipe"]: r for r in recipe_runs}
-    assert by_name["raw"].data.metrics["docs_kept"] == annotations.count() == 716
+    assert by_name["raw"].data.metrics[M.DOCS_KEPT] == annotations.count() == 716
     for name in ["gopher", "badwords", "url-blocklist"]:
         predicates = load_recipe(name).removal_predicates()
         removed = " OR ".join(f"coalesce(({sql}), false)" for sql in predicates.values())
         direct = annotations.where(f"NOT ({removed})").count()
-        assert by_name[name].data.metrics["docs_kept"] == direct, name
+        assert by_name[name].data.metrics[M.DOCS_KEPT] == direct, name
 
 
 def test_recipes_that_target_a_harm_do_not_raise_it(benchmark_run):
     _, recipe_runs = children(benchmark_run)
     by_name = {r.data.tags["cc_sieve.recipe"]: r.data.metrics for r in recipe_runs}
     raw = by_name["raw"]
-    assert by_name["badwords"]["harm.ldnoobw.rate"] < raw["harm.ldnoobw.rate"]
-    assert by_name["url-blocklist"]["harm.url_adult.rate"] <= raw["harm.url_adult.rate"]
-    assert by_name["pii-dolma"]["pii.doc_rate"] < raw["pii.doc_rate"]
-    assert by_name["pii-dolma"]["harm.pii_density.rate"] < raw["harm.pii_density.rate"]
+    assert by_name["badwords"][M.harm("ldnoobw")] < raw[M.harm("ldnoobw")]
+    assert by_name["url-blocklist"][M.harm("url_adult")] <= raw[M.harm("url_adult")]
+    assert by_name["pii-dolma"][M.PII_DOC_RATE] < raw[M.PII_DOC_RATE]
+    assert by_name["pii-dolma"][M.harm("pii_density")] < raw[M.harm("pii_density")]
     # A recipe raises the rate of a harm it does not target when it removes other documents: the
     # blocklist recipe keeps the one page on UT1's mixed_adult list and removes another page.
-    assert by_name["url-blocklist"]["harm.url_mixed_adult.rate"] > raw["harm.url_mixed_adult.rate"] > 0
+    assert by_name["url-blocklist"][M.harm("url_mixed_adult")] > raw[M.harm("url_mixed_adult")] > 0
 
 
 def test_a_recipe_is_graded_only_by_detectors_independent_of_its_lists(benchmark_run):
@@ -180,7 +182,7 @@ def test_a_recipe_is_graded_only_by_detectors_independent_of_its_lists(benchmark
                and verdict == "independent" and f"harm_{name.split('.', 1)[1]}" in annotations.columns]
     flagged = " OR ".join(f"coalesce(harm_{name.split('.', 1)[1]}, false)" for name in graders)
     direct = annotations.where(f"coalesce(({predicate}), false) AND NOT ({flagged})").count()
-    assert badwords.data.metrics["removed_unflagged"] == direct > 0
+    assert badwords.data.metrics[M.REMOVED_UNFLAGGED] == direct > 0
 
 
 def test_notebook_runs_against_the_store(benchmark_run, tmp_path):
@@ -226,7 +228,7 @@ def test_mlflow_server_on_loopback_serves_the_runs_over_rest(benchmark_run):
         parent = children(benchmark_run)[0]
         assert sorted(r["info"]["run_name"] for r in runs) == sorted([*RECIPES, parent.info.run_name])
         served = {r["info"]["run_id"]: r for r in runs}[parent.info.run_id]
-        assert {m["key"]: m["value"] for m in served["data"]["metrics"]}["documents"] == 716
+        assert {m["key"]: m["value"] for m in served["data"]["metrics"]}[M.DOCUMENTS] == 716
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -81,8 +81,8 @@ def test_every_recipe_decided_in_one_frame_as_each_alone(table):
 
 def test_metrics_count_kept_text_and_remaining_duplicates(table):
     rules_only = recipe_metrics(table, RecipePlan("x", SHORT))
-    assert rules_only["docs_kept"] == 3 and rules_only["chars_kept"] == 1350 and rules_only["words_kept"] == 240
-    assert rules_only["removed_first.short"] == 1 and rules_only["retention_docs"] == 0.75
-    assert rules_only["dup.exact.rate"] == pytest.approx(2 / 3)  # b and c, the same text
+    assert rules_only[M.DOCS_KEPT] == 3 and rules_only[M.CHARS_KEPT] == 1350 and rules_only[M.WORDS_KEPT] == 240
+    assert rules_only[M.removed_first("short")] == 1 and rules_only[M.RETENTION_DOCS] == 0.75
+    assert rules_only[M.EXACT_DUP_RATE] == pytest.approx(2 / 3)  # b and c, the same text
     after = recipe_metrics(table, RecipePlan("x", SHORT, dedup="after"))
-    assert after["docs_kept"] == 2 and after["removed_first.dedup"] == 1 and after["dup.exact.rate"] == 0
+    assert after[M.DOCS_KEPT] == 2 and after[M.removed_first(M.DEDUP_RULE)] == 1 and after[M.EXACT_DUP_RATE] == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.spark.evaluate import MeasureColumns, RecipePlan, decide, load_truth, truth_metrics
 
 
@@ -24,9 +25,9 @@ def test_benchmark_truth_scoring_per_recipe(spark, shards, truth, wet):
     [metrics] = truth_metrics(decided, load_truth(spark, [shards / "truth.jsonl"]), [plan])
     pii_docs = {d for d, r in rows.items() if r.get("pii")}
     toxic = [d for d, r in rows.items() if r.get("toxic")]
-    assert metrics["truth.pii_docs_planted"] == 50 and metrics["truth.pii_docs_remaining_share"] == 0.0
-    assert metrics["truth.toxic_docs_remaining_share"] == len(set(toxic) - pii_docs) / len(toxic)
-    assert metrics["truth.exact_dup_remaining_share"] == 1.0
-    assert metrics["truth.near_dup_0.5_remaining_share"] == metrics["truth.near_dup_0.7_remaining_share"] == 1.0
-    assert {metrics[f"truth.near_dup_{level}_remaining_share"] for level in ("0.8", "0.9", "0.95")} == {0.0}
-    assert metrics["truth.near_dup_remaining_share"] == pytest.approx(0.4)
+    assert metrics[M.truth("pii_docs_planted")] == 50 and metrics[M.truth("pii_docs_remaining_share")] == 0.0
+    assert metrics[M.truth("toxic_docs_remaining_share")] == len(set(toxic) - pii_docs) / len(toxic)
+    assert metrics[M.truth("exact_dup_remaining_share")] == 1.0
+    assert metrics[M.truth("near_dup_0.5_remaining_share")] == metrics[M.truth("near_dup_0.7_remaining_share")] == 1.0
+    assert {metrics[M.truth(f"near_dup_{level}_remaining_share")] for level in ("0.8", "0.9", "0.95")} == {0.0}
+    assert metrics[M.truth("near_dup_remaining_share")] == pytest.approx(0.4)

@@ -8,7 +8,6 @@ import json
 import pytest
 
 from cc_sieve.filters.calibration import (
-    calibration_metrics,
     calibration_table,
     davidson_tweets,
     format_table,
@@ -19,7 +18,6 @@ from cc_sieve.filters.harm import DETECTORS, PROFANITY_THRESHOLD
 from cc_sieve.filters.resources import data_path
 from cc_sieve.jobs.commands.calibrate import main
 from cc_sieve.jobs.errors import ConfigError
-from cc_sieve.jobs.tracking.runs import metric_name
 
 
 @pytest.fixture(scope="module")
@@ -101,15 +99,6 @@ def test_score_row_leaves_undefined_figures_empty():
     assert (row["precision"], row["recall"]) == (0.0, 0.0)
     empty = score_row("profanity", "x", "y", "t", [False], [False])
     assert (empty["precision"], empty["recall"]) == (None, None)
-
-
-def test_metrics_for_mlflow(rows):
-    metrics = calibration_metrics(rows)
-    assert metrics["calibration.profanity.davidson-tweets.precision"] == row_of(
-        rows, "profanity", "davidson-tweets")["precision"]
-    assert metrics["calibration.ldnoobw.jigsaw-test-sample.n"] == 26
-    assert not any(key.startswith("calibration.url_dating.") for key in metrics)  # nothing measured
-    assert all(metric_name(key) == key for key in metrics)
 
 
 def test_table_and_command(rows, capsys, tmp_path):
