@@ -14,6 +14,7 @@ edited to set Jaccard levels) and scores clusters against its exact truth, for t
 
 from __future__ import annotations
 
+import json
 import random
 import re
 import unicodedata
@@ -21,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 
 SHINGLE_SIZE = 5
 TRUTH_FILE = "truth.jsonl"  # what `cc-sieve make-shards` planted, beside its manifests; the benchmark reads it
@@ -195,6 +197,45 @@ def insert_paragraph(text: str, sentence: str, rng: random.Random) -> Insertion:
     start = len(before) + 1 if before else 0
     joined = (before + "\n" if before else "") + sentence + ("\n" + after if after else "")
     return Insertion(joined, start)
+
+
+# ---------------------------------------------------------------------------------------------
+# Truth files
+
+TRUTH_FORMATS = ("warc", "wet", "jsonl")
+
+
+def truth_problem(path: Path) -> str | None:
+    """Why a file is not make-shards' truth.jsonl (one JSON object a line with a string doc_id and a format of
+    TRUTH_FORMATS), or None when it is."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if not isinstance(row, dict) or not isinstance(row.get("doc_id"), str) \
+                        or row.get("format") not in TRUTH_FORMATS:
+                    return f"line {number} has no doc_id and format of make-shards' truth"
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return f"not readable as JSON lines ({type(error).__name__})"
+    return None
+
+
+def find_truth(specs: list[str], explicit: str | None) -> tuple[list[Path], list[str]]:
+    """Planted truth written by `cc-sieve make-shards`, beside a folder or manifest input or named: the files
+    recognised by content, and a one-line note for each one left out."""
+    candidates = [Path(explicit)] if explicit else sorted({
+        folder / TRUTH_FILE for spec in specs
+        for folder in [Path(spec) if Path(spec).is_dir() else Path(spec).parent] if (folder / TRUTH_FILE).is_file()})
+    found, notes = [], []
+    for path in candidates:
+        problem = truth_problem(path)
+        if problem:
+            notes.append(f"{path}: not make-shards' planted truth ({problem}); left out")
+        else:
+            found.append(path)
+    return found, notes
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,3 +18,8 @@ def redact_uri(uri: str) -> str:
     if port:
         host = f"{host}:{port}"
     return urllib.parse.urlunsplit((parsed.scheme, host, parsed.path, "", ""))
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: C0 and C1 control characters (escape sequences) shown escaped."""
+    return "".join(char if char.isprintable() or char == " " else ascii(char)[1:-1] for char in text)

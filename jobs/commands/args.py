@@ -7,11 +7,14 @@ A flag left out is None here, so it never overrides a preset's value; `input_con
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from cc_sieve.jobs.config.loading import validate_flags
 from cc_sieve.jobs.config.presets import CC_S3_BASE, InputConfig, SparkConfig
 from cc_sieve.jobs.config.spark_conf import check_master
-from cc_sieve.jobs.errors import ConfigError
+from cc_sieve.jobs.errors import ConfigError, InputError
+from cc_sieve.jobs.redact import printable
 from cc_sieve.jobs.spark.session import get_spark
 
 
@@ -53,6 +56,8 @@ def add_spark_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--spark-conf", help="a spark-defaults style file (default conf/spark/local.conf "
                                             "or cluster.conf by master)")
     group.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
+    group.add_argument("--verbose", action="store_true",
+                       help="show the JVM's and Spark's own log lines (by default they go to OUTPUT/logs/spark.log)")
 
 
 def spark_config(args: argparse.Namespace, base: SparkConfig | None = None) -> SparkConfig:
@@ -73,4 +78,26 @@ def spark_from_args(args: argparse.Namespace, app_name: str, base: SparkConfig |
     """The Spark session for the spark flags (and a preset's spark section as `base`)."""
     config = spark_config(args, base)
     return get_spark(app_name, master=config.master, conf_file=getattr(args, "spark_conf", None),
-                     overrides=config.conf)
+                     overrides=config.conf, log_file=log_file(args, Path(args.output)))
+
+
+def log_file(args: argparse.Namespace, output: Path) -> Path | None:
+    """Where the JVM's own output goes: OUTPUT/logs/spark.log, or the terminal with --verbose."""
+    return None if args.verbose else output / "logs" / "spark.log"
+
+
+def missing_local_shards(uris: list[str]) -> list[str]:
+    """The local shards (no s3:// or https:// scheme) that do not exist."""
+    return [uri for uri in uris if "://" not in uri and not Path(uri).exists()]
+
+
+def check_local_inputs(uris: list[str]) -> None:
+    """Before Spark starts: every shard a local file that is not there is an InputError; some of them, a
+    warning line (they are recorded as failed shards, and the others are read)."""
+    missing = missing_local_shards(uris)
+    if missing and len(missing) == len(uris):
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise InputError(f"--input: no such file: {', '.join(printable(uri) for uri in missing[:3])}{more}")
+    if missing:
+        print(f"[input] {len(missing)} of {len(uris)} local shards do not exist and will be recorded as failed "
+              f"(first: {printable(missing[0])})", file=sys.stderr)

@@ -13,18 +13,37 @@ import argparse
 import sys
 from pathlib import Path
 
+import pyarrow.parquet as pq
+from mlflow.tracking import MlflowClient
+
+from cc_sieve.filters.planting import find_truth
 from cc_sieve.jobs import metrics as M
-from cc_sieve.jobs.commands.args import add_input_arguments, add_spark_arguments, input_config, spark_config
+from cc_sieve.jobs.commands.args import (
+    add_input_arguments,
+    add_spark_arguments,
+    check_local_inputs,
+    input_config,
+    log_file,
+    spark_config,
+)
 from cc_sieve.jobs.config.loading import validate
 from cc_sieve.jobs.config.measurements import check_measurements
 from cc_sieve.jobs.config.presets import BenchmarkConfig, check_tracking_uri, load_benchmark_config
 from cc_sieve.jobs.config.recipes import Recipe, load_recipes
-from cc_sieve.jobs.errors import run_command
+from cc_sieve.jobs.errors import RunFailure, run_command
 from cc_sieve.jobs.reading.inputs import resolve_inputs
 from cc_sieve.jobs.reading.options import ReadOptions
+from cc_sieve.jobs.redact import printable, redact_uri
+from cc_sieve.jobs.spark.ingest import IngestSummary
 from cc_sieve.jobs.spark.session import get_spark
 from cc_sieve.jobs.spark.stages import Timed, annotate_stage, dedup_stage, evaluate_stage, ingest_stage
-from cc_sieve.jobs.tracking.benchmark_log import BenchmarkResult, BenchmarkRun, log_benchmark
+from cc_sieve.jobs.tracking.benchmark_log import (
+    BenchmarkResult,
+    BenchmarkRun,
+    log_benchmark,
+    mark_failed,
+    quiet_tracking,
+)
 from cc_sieve.jobs.tracking.report import write_report
 
 
@@ -36,6 +55,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--experiment", help="MLflow experiment name")
     parser.add_argument("--output", help="working folder for the tables (overrides output)")
     parser.add_argument("--no-report", action="store_true", help="skip the transparency report")
+    parser.add_argument("--max-failed-share", type=float,
+                        help="stop when more than this share of the shards failed (default: only when all did)")
     add_input_arguments(parser, required=False)
     add_spark_arguments(parser)
     return parser.parse_args(argv)
@@ -53,6 +74,8 @@ def apply_overrides(config: BenchmarkConfig, args: argparse.Namespace) -> Benchm
         values["output"] = args.output
     if args.no_report:
         values["report"] = False
+    if args.max_failed_share is not None:
+        values["max_failed_share"] = args.max_failed_share
     return validate(BenchmarkConfig, values, "command line")
 
 
@@ -63,32 +86,62 @@ def main(argv: list[str] | None = None) -> int:
     check_measurements(config, recipes)
     check_tracking_uri(config.tracking.uri)
     uris = resolve_inputs(config.input)
+    check_local_inputs(uris)
+    truth, notes = find_truth(config.input.specs, config.input.truth)
+    for note in notes:
+        print(f"[truth] {note}", file=sys.stderr)
     spark = get_spark(f"cc-sieve benchmark {config.name}", master=config.spark.master,
-                      conf_file=args.spark_conf, overrides=config.spark.conf)
-    result = run_benchmark(spark, config, recipes, uris)
+                      conf_file=args.spark_conf, overrides=config.spark.conf,
+                      log_file=log_file(args, Path(config.output)))
+    quiet_tracking(args.verbose)
+    result = run_benchmark(spark, config, recipes, uris, truth)
     print(comparison_table(result))
     print(where_to_look(result))
     return 0
 
 
-def run_benchmark(spark, config: BenchmarkConfig, recipes: list[Recipe], uris: list[str]) -> BenchmarkResult:
-    """The whole benchmark on an existing Spark session; returns what was logged."""
+def run_benchmark(spark, config: BenchmarkConfig, recipes: list[Recipe], uris: list[str],
+                  truth: list[Path] | None = None) -> BenchmarkResult:
+    """The whole benchmark on an existing Spark session; returns what was logged. `truth`: make-shards' planted
+    truth files to score the recipes against (found beside the input when not given)."""
     out = Path(config.output).resolve()
-    timed = Timed()
-    ingest = timed.run("ingest", lambda: ingest_stage(spark, uris, out, ReadOptions.from_input(config.input)))
+    if truth is None:
+        truth = find_truth(config.input.specs, config.input.truth)[0]
+    timed = Timed(spark)
+    ingest = timed.run("ingest", lambda: ingest_stage(spark, uris, out, ReadOptions.from_input(config.input)),
+                       progress=False)  # the ingest prints shards and documents done itself
+    check_failures(ingest, config.max_failed_share)
     documents = spark.read.parquet(str(out / "ingest" / "documents"))
-    annotated = timed.run("annotate", lambda: annotate_stage(spark, documents, config, recipes, out))
-    deduplicated = timed.run("dedup", lambda: dedup_stage(spark, annotated.table, config, out))
+    annotated = timed.run("annotate", lambda: annotate_stage(spark, documents, config, recipes, out),
+                          ingest.documents)
+    deduplicated = timed.run("dedup", lambda: dedup_stage(spark, annotated.table, config, out), ingest.documents)
     evaluation = timed.run("evaluate", lambda: evaluate_stage(spark, deduplicated, documents, config, recipes,
-                                                              annotated.measures))
+                                                              annotated.measures, truth), ingest.documents)
     stage_seconds = {**timed.seconds, **{f"annotate.{name}": seconds
                                          for name, seconds in annotated.annotator_seconds.items()}}
     result = log_benchmark(BenchmarkRun(config, recipes, ingest, annotated.specs, evaluation, stage_seconds, out,
                                         spark.sparkContext.master, spark.sparkContext.defaultParallelism))
     if config.report:
-        index = write_report(result.parent_run_id, out / "report", config.tracking.uri)
+        try:
+            index = write_report(result.parent_run_id, out / "report", config.tracking.uri)
+        except Exception as error:
+            mark_failed(MlflowClient(tracking_uri=config.tracking.uri),
+                        [result.parent_run_id, *result.recipe_run_ids.values()], error)
+            raise
         result.report_dir = str(index.parent)
     return result
+
+
+def check_failures(ingest: IngestSummary, max_failed_share: float) -> None:
+    """Stop before anything is annotated or logged when every shard failed, or more than the share allowed."""
+    if ingest.shards_failed and (ingest.shards_failed == ingest.shards
+                                 or ingest.shards_failed / ingest.shards > max_failed_share):
+        failures = pq.read_table(Path(ingest.output) / "failures.parquet").to_pylist()
+        first = next((f for f in failures if f["fatal"]), failures[0])
+        raise RunFailure(f"{ingest.shards_failed} of {ingest.shards} shards failed (first: "
+                         f"{printable(redact_uri(first['source_shard']))}: {first['error_class']}: "
+                         f"{printable(first['message'])}); nothing was logged; every failure is in "
+                         f"{ingest.output}/failures.parquet")
 
 
 def points(change: float) -> str:

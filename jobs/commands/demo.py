@@ -20,9 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", action="append", help="default: the bundled samples in data/commoncrawl")
     parser.add_argument("--output", default="build/demo")
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--verbose", action="store_true", help="show the JVM's, Spark's and MLflow's own log lines")
     args = parser.parse_args(argv)
     inputs = args.input or [str(REPO_ROOT / "data" / "commoncrawl")]
-    forwarded = ["--output", args.output, "--master", args.master]
+    forwarded = ["--output", args.output, "--master", args.master] + (["--verbose"] if args.verbose else [])
     for spec in inputs:
         forwarded += ["--input", spec]
     return benchmark.main(forwarded)

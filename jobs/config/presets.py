@@ -123,6 +123,8 @@ class BenchmarkConfig(Strict):
     spark: SparkConfig = Field(default_factory=SparkConfig)
     output: str = "build/benchmark"
     report: bool = True
+    # stop (exit 1, nothing logged) when every shard failed, or when more than this share did
+    max_failed_share: float = Field(default=1.0, ge=0, le=1)
 
 
 def load_benchmark_config(path: str | Path | None = None) -> BenchmarkConfig:

@@ -26,7 +26,6 @@ from pyspark.sql import functions as F
 from cc_sieve.filters.harm import DETECTORS_BY_NAME
 from cc_sieve.filters.language import CJK, CYRILLIC_SCRIPT, LANGUAGE_GROUPS, LATIN_SCRIPT
 from cc_sieve.filters.pii import redact_excerpt
-from cc_sieve.filters.planting import TRUTH_FILE
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import DedupConfig
 from cc_sieve.jobs.config.recipes import Recipe
@@ -355,19 +354,6 @@ def sources_summary(table: DataFrame) -> dict:
 
 # ---------------------------------------------------------------------------------------------
 # Planted truth (cc-sieve make-shards)
-
-def find_truth(specs: list[str], explicit: str | None) -> list[Path]:
-    """Planted truth written by `cc-sieve make-shards`: beside a folder or manifest input, or named."""
-    if explicit:
-        return [Path(explicit)]
-    found = []
-    for spec in specs:
-        path = Path(spec)
-        folder = path if path.is_dir() else path.parent
-        if (folder / TRUTH_FILE).is_file():
-            found.append(folder / TRUTH_FILE)
-    return sorted(set(found))
-
 
 def load_truth(spark, paths: list[Path]) -> DataFrame:
     """One row per planted document: doc_id and which truths were planted in it (no PII strings)."""

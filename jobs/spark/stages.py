@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cc_sieve.filters.base import AnnotatorSpec
@@ -20,8 +20,9 @@ from cc_sieve.jobs.config.recipes import Recipe, required_annotators
 from cc_sieve.jobs.reading.options import ReadOptions
 from cc_sieve.jobs.spark.annotate import annotate_documents
 from cc_sieve.jobs.spark.dedup import SIMILAR_MIN, exact_duplicates, near_duplicate_clusters, similar_pairs
-from cc_sieve.jobs.spark.evaluate import Evaluation, MeasureColumns, RecipePlan, evaluate, find_truth
+from cc_sieve.jobs.spark.evaluate import Evaluation, MeasureColumns, RecipePlan, evaluate
 from cc_sieve.jobs.spark.ingest import IngestSummary, run_ingest
+from cc_sieve.jobs.spark.progress import StageProgress
 
 PII_TOTAL = "pii_total"
 # The columns the dedup stage adds; exact_duplicate is declared with the rule registry (DedupColumns).
@@ -31,13 +32,18 @@ DEDUP_COLUMNS = ("dup_cluster_id", "dup_cluster_size", "dup_keep",
 
 @dataclass
 class Timed:
-    """Seconds per stage (and per annotator, as `annotate.<name>`), in the order they ran."""
+    """Runs the stages, each with a progress line while it runs, and keeps their seconds in the order they ran."""
 
+    spark: SparkSession
     seconds: dict[str, float] = field(default_factory=dict)
 
-    def run(self, stage: str, work):
+    def run(self, stage: str, work, documents: int | None = None, progress: bool = True):
         started = time.perf_counter()
-        result = work()
+        if progress:
+            with StageProgress(self.spark, stage, documents):
+                result = work()
+        else:
+            result = work()
         self.seconds[stage] = time.perf_counter() - started
         return result
 
@@ -119,10 +125,10 @@ def dedup_stage(spark, annotations: DataFrame, config: BenchmarkConfig, out: Pat
 
 
 def evaluate_stage(spark, deduplicated: Deduplicated, documents: DataFrame, config: BenchmarkConfig,
-                   recipes: list[Recipe], measures: MeasureColumns) -> Evaluation:
+                   recipes: list[Recipe], measures: MeasureColumns, truth: list[Path]) -> Evaluation:
     plans = [RecipePlan.of(recipe, config.dedup) for recipe in recipes]
-    return evaluate(spark, deduplicated.table, documents, plans, measures,
-                    find_truth(config.input.specs, config.input.truth), deduplicated.pairs, web_calibrations())
+    return evaluate(spark, deduplicated.table, documents, plans, measures, truth, deduplicated.pairs,
+                    web_calibrations())
 
 
 def web_calibrations() -> dict[str, M.DetectorCalibration]:

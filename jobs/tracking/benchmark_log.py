@@ -9,7 +9,10 @@ computed before (jobs/spark/evaluate.py); nothing here reads the data again.
 from __future__ import annotations
 
 import csv
+import logging
+import sys
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,13 +20,14 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pyarrow.parquet as pq
+from mlflow.tracking import MlflowClient
 
 from cc_sieve.filters.base import AnnotatorSpec
 from cc_sieve.filters.calibration import calibration_table
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import BenchmarkConfig
 from cc_sieve.jobs.config.recipes import Recipe
-from cc_sieve.jobs.redact import redact_uri
+from cc_sieve.jobs.redact import printable, redact_uri
 from cc_sieve.jobs.spark.evaluate import Evaluation, RecipeEvaluation
 from cc_sieve.jobs.spark.ingest import IngestSummary
 from cc_sieve.jobs.tracking import plots
@@ -90,6 +94,39 @@ def throughput(documents: float, megabytes: float, seconds: dict[str, float]) ->
             M.throughput("annotate_docs_per_s"): per_second(documents, "annotate")}
 
 
+TAG_FAILURE = "cc_sieve.failure"
+
+
+def quiet_tracking(verbose: bool) -> None:
+    """MLflow's own info lines (database set-up, new experiment) and schema hints off, unless verbose."""
+    if not verbose:
+        logging.getLogger("mlflow").setLevel(logging.WARNING)
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"mlflow\..*")
+        warnings.filterwarnings("ignore", message=".*noload.*")
+
+
+@contextmanager
+def failure_recorded():
+    """Inside an active run: an error leaves the reason as a tag (MLflow marks the run FAILED as it exits)."""
+    try:
+        yield
+    except Exception as error:
+        mlflow.set_tag(TAG_FAILURE, failure_reason(error))
+        raise
+
+
+def failure_reason(error: BaseException) -> str:
+    return printable(f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}")[:500]
+
+
+def mark_failed(client: MlflowClient, run_ids: list[str], error: BaseException) -> None:
+    """After logging finished: record a later failure (the report's) on the runs, and mark them FAILED."""
+    for run_id in run_ids:
+        client.set_tag(run_id, TAG_FAILURE, failure_reason(error))
+        client.set_terminated(run_id, status="FAILED")
+
+
 def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
     config, ingest, evaluation, out = run.config, run.ingest, run.evaluation, run.output
     if config.tracking.uri:
@@ -104,7 +141,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
     if len(sources) > 1:
         print(f"[warning] the shards hold text of {len(sources)} kinds ({'; '.join(sources)}): the rates blend "
               "them, and the same captures give other rates as WARC than as WET")
-    with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags={TAG_ROLE: "benchmark"}) as parent:
+    with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags={TAG_ROLE: "benchmark"}) as parent, \
+            failure_recorded():
         log_params({
             **flatten(config_dump, "config"),
             "input.shards": str(ingest.shards),
@@ -135,10 +173,11 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
         write_json(parent_dir / "sources.json", evaluation.sources)
         plots.harm_vs_retention(evaluation.recipes, evaluation.harm_detectors, parent_dir / "harm_vs_retention.png")
         mlflow.log_artifacts(str(parent_dir))
-        for result, recipe in zip(evaluation.recipes, run.recipes, strict=True):
+        for number, (result, recipe) in enumerate(zip(evaluation.recipes, run.recipes, strict=True), start=1):
+            print(f"[log] recipe {number}/{len(run.recipes)}: {result.name}", file=sys.stderr, flush=True)
             with mlflow.start_run(run_name=result.name, nested=True,
                                   tags={TAG_ROLE: "recipe", TAG_RECIPE: result.name,
-                                        TAG_BENCHMARK: parent.info.run_id}) as child:
+                                        TAG_BENCHMARK: parent.info.run_id}) as child, failure_recorded():
                 run_ids[result.name] = child.info.run_id
                 log_params({**flatten(recipe.as_params()),
                             **{f"graders.{name}": verdict for name, verdict in result.graders.items()},

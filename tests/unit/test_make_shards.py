@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from cc_sieve.filters.planting import (
+    find_truth,
     insert_paragraph,
     near_duplicate,
     shingle_words,
@@ -26,8 +27,8 @@ from cc_sieve.filters.planting import (
 )
 from cc_sieve.filters.resources import data_path
 from cc_sieve.filters.urls import UrlBlocklist
+from cc_sieve.jobs.errors import ConfigError
 from cc_sieve.jobs.generator.make_shards import DAVIDSON_SET, JIGSAW_SET, PII_SET, ShardOptions, make_shards, parse_args
-from cc_sieve.jobs.spark.evaluate import find_truth
 from tests.support.planted import RATES, read_all
 from tests.support.samples import DOLMA_JSONL
 
@@ -212,16 +213,25 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path):
 
 
 def test_the_benchmark_finds_the_truth_beside_the_manifest(shards):
-    assert find_truth([str(shards / "warc.paths.gz")], None) == [shards / "truth.jsonl"]
+    assert find_truth([str(shards / "warc.paths.gz")], None) == ([shards / "truth.jsonl"], [])
 
 
 def test_options_are_checked_before_any_work(tmp_path):
-    with pytest.raises(match="fewer than --shards"):
+    with pytest.raises(ConfigError, match="fewer than --shards"):
         parse_args(["--output", str(tmp_path), "--docs", "2", "--shards", "3"])
-    with pytest.raises(match="--crawl-id"):
+    with pytest.raises(ConfigError, match="--crawl-id"):
         parse_args(["--output", str(tmp_path), "--crawl-id", "2024-22"])
-    with pytest.raises(match="--jaccard-levels"):
+    with pytest.raises(ConfigError, match="--jaccard-levels"):
         parse_args(["--output", str(tmp_path), "--jaccard-levels", "0.5,1"])
-    with pytest.raises(match="known: adult"):
+    with pytest.raises(ConfigError, match="known: adult"):
         parse_args(["--output", str(tmp_path), "--blocklist-categories", "nope"])
     assert not any(tmp_path.iterdir())
+
+
+def test_a_truth_file_of_another_schema_is_left_out_with_a_note(tmp_path):
+    (tmp_path / "truth.jsonl").write_text('{"id": 1, "label": "toxic"}\n')
+    found, notes = find_truth([str(tmp_path)], None)
+    assert found == [] and notes == [f"{tmp_path / 'truth.jsonl'}: not make-shards' planted truth (line 1 has no "
+                                     "doc_id and format of make-shards' truth); left out"]
+    (tmp_path / "truth.jsonl").write_bytes(b"\xff\xfe not json")
+    assert "not readable as JSON lines" in find_truth([str(tmp_path)], None)[1][0]
