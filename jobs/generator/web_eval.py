@@ -8,8 +8,9 @@ The pool: every document of the real samples (SOURCES, read with cc-sieve's read
 documents, the WARC pages as extracted, the WET record) cut into units. A document of at most
 MAX_UNIT_CHARS characters is one unit (a whole page); a longer one is cut into passages of about equal
 length, between MIN_UNIT_CHARS and MAX_UNIT_CHARS, at line breaks (within a line longer than that, at a
-sentence end or a space). A unit keeps its document's id and its character offsets in the document's
-text (leading and trailing whitespace left out), so `text == document_text[start:end]`.
+sentence end or a space); a document's last passage can be shorter where its line breaks fall badly. A
+unit keeps its document's id and its character offsets in the document's text (leading and trailing
+whitespace left out), so `text == document_text[start:end]`.
 
 Every unit is annotated as a document of its own, with its document's URL: the text harm detectors
 (ldnoobw, davidson_hate, profanity) and the URL ones (url_<category>) of filters/harm.py, and
@@ -120,7 +121,8 @@ def cut_inside(text: str, start: int, limit: int) -> int:
 def passage_bounds(text: str) -> list[tuple[int, int]]:
     """(start, end) of the units of a document's text: the whole text when it is at most MAX_UNIT_CHARS
     long, else passages of about len / ceil(len / MAX_UNIT_CHARS) characters ended at a line break
-    (or inside a too long line, see cut_inside); whitespace at either end of a unit is left out."""
+    (or inside a too long line, see cut_inside), the last one possibly shorter than MIN_UNIT_CHARS;
+    whitespace at either end of a unit is left out."""
     cuts = [0]
     if len(text) > MAX_UNIT_CHARS:
         line_ends = [match.end() for match in re.finditer(r"\n", text)]
@@ -286,15 +288,25 @@ def unit_rows(drawn: list[tuple[PoolUnit, int, int]], labeled: dict[tuple[str, s
     return rows
 
 
+LABELS = ("sexual", "profanity", "hate", "pii_private", "none")  # the README's guideline
+
+
 def strata_table(rows: list[dict]) -> str:
-    """A Markdown table of the strata: pool size, sample size, weight (the README's counts)."""
-    strata = {}
+    """A Markdown table of the strata (the README's counts): pool size, sample size, weight and how many
+    of the stratum's units carry each label (a unit may carry several; unlabeled units count in none of them)."""
+    strata: dict[str, tuple[int, int]] = {}
+    labels: dict[str, Counter[str]] = {}
     for row in rows:
         strata[row["stratum"]] = (row["pool_size"], row["sample_size"])
-    lines = ["| stratum | pool units | sampled | weight |", "|---|---:|---:|---:|"]
-    lines += [f"| `{stratum}` | {pool} | {sample} | {pool / sample:.3f} |"
+        labels.setdefault(row["stratum"], Counter()).update(row["labels"] or ())
+    lines = ["| stratum | pool units | sampled | weight | " + " | ".join(LABELS) + " |",
+             "|---|---:|---:|---:|" + "---:|" * len(LABELS)]
+    lines += [f"| `{stratum}` | {pool} | {sample} | {pool / sample:.3f} | "
+              + " | ".join(str(labels[stratum][label]) for label in LABELS) + " |"
               for stratum, (pool, sample) in strata.items()]
-    lines.append(f"| all | {sum(p for p, _ in strata.values())} | {len(rows)} | |")
+    total = sum(labels.values(), Counter())
+    lines.append(f"| all | {sum(pool for pool, _ in strata.values())} | {len(rows)} | | "
+                 + " | ".join(str(total[label]) for label in LABELS) + " |")
     return "\n".join(lines)
 
 
