@@ -1,7 +1,8 @@
 """What may leave the program of a URI or of crawled text: the escaping every output path uses.
 
 - `redact_uri(uri)`: no user-info (`user:password@`), no query string, no fragment (signed URLs and tokens
-  live there), for anything printed, logged, stored or put in MLflow;
+  live there), for anything printed, logged, stored or put in MLflow; `redact_uris_in(text)` does it to
+  every URI inside a message (an exception's, a library's log line);
 - `printable(text)`: C0/C1 control characters (terminal escape sequences, carriage returns that rewrite a
   line), bidirectional overrides and undecodable file-name bytes escaped, for anything printed or logged;
 - `csv_cell(value)`: a CSV cell a spreadsheet shows as text, never runs as a formula;
@@ -34,6 +35,7 @@ LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x85\u2028\u2029]")
 
 # A URI's scheme: two characters at least, so that `C:\data` stays a Windows path.
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+:")
+URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
 QUERY_OR_FRAGMENT = re.compile("[?#]")
 
 
@@ -75,6 +77,12 @@ def redact_uri(uri: str) -> str:
     if len(before_query) < len(authority):  # the query or fragment began before any path
         slash, path = "", ""
     return printable(head + slashes + host + slash + QUERY_OR_FRAGMENT.split(path, maxsplit=1)[0])
+
+
+def redact_uris_in(text: str) -> str:
+    """`text` (an exception's message, say) with every `scheme://...` in it passed through `redact_uri`, and
+    the rest escaped as `printable` does."""
+    return printable(URI_IN_TEXT.sub(lambda match: redact_uri(match.group()), str(text)))
 
 
 def csv_cell(value: object) -> object:

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from markdown_it import MarkdownIt
 
-from cc_sieve.jobs.redact import csv_cell, markdown_text, printable, redact_uri
+from cc_sieve.jobs.redact import csv_cell, markdown_text, printable, redact_uri, redact_uris_in
 
 SECRETS = ("hunter2", "AKIAEXAMPLE", "X-Amz-Signature", "deadbeefsig", "tok3n", "alice")
 
@@ -46,6 +46,15 @@ def test_redact_uri_keeps_scheme_host_and_path_only(uri, expected):
     redacted = redact_uri(uri)
     assert redacted == expected
     assert not any(secret in redacted for secret in SECRETS)
+
+
+def test_redact_uris_in_a_message_leaves_the_words_around_them():
+    message = ("An error occurred (403) when calling GetObject on https://bucket.s3.example/a.warc.gz?"
+               "X-Amz-Credential=AKIAEXAMPLE&X-Amz-Signature=deadbeefsig; retried s3://AKIAEXAMPLE:hunter2@bucket/k, "
+               "then 'http://alice:hunter2@[::1]:9/x'\n\x1b[2J")
+    assert redact_uris_in(message) == (
+        "An error occurred (403) when calling GetObject on https://bucket.s3.example/a.warc.gz retried "
+        "s3://bucket/k, then 'http://[::1]:9/x'\\x0a\\x1b[2J")
 
 
 def test_redact_uri_keeps_its_signature_for_the_reading_layer():
