@@ -2,7 +2,8 @@
 
 - `redact_uri(uri)`: no user-info (`user:password@`), no query string, no fragment (signed URLs and tokens
   live there), for anything printed, logged, stored or put in MLflow; `redact_uris_in(text)` does it to
-  every URI inside a message (an exception's, a library's log line);
+  every URI inside a message (an exception's, a library's log line); `redact_setting(key, value)` masks the
+  value of a setting whose key names a secret (`spark.authenticate.secret`, `...access.key`);
 - `printable(text)`: C0/C1 control characters (terminal escape sequences, carriage returns that rewrite a
   line), bidirectional overrides and undecodable file-name bytes escaped, for anything printed or logged;
 - `csv_cell(value)`: a CSV cell a spreadsheet shows as text, never runs as a formula;
@@ -35,6 +36,7 @@ LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x85\u2028\u2029]")
 
 # A URI's scheme: two characters at least, so that `C:\data` stays a Windows path.
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+:")
+SECRET_SETTING = re.compile(r"(?i)secret|password|token|access[._-]?key|credential")  # Spark's rule, and more
 URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
 QUERY_OR_FRAGMENT = re.compile("[?#]")
 
@@ -83,6 +85,12 @@ def redact_uris_in(text: str) -> str:
     """`text` (an exception's message, say) with every `scheme://...` in it passed through `redact_uri`, and
     the rest escaped as `printable` does."""
     return printable(URI_IN_TEXT.sub(lambda match: redact_uri(match.group()), str(text)))
+
+
+def redact_setting(key: str, value: object) -> str:
+    """A setting's value as it may be shown or logged: masked when its key names a secret, a password, a
+    token, an access key or a credential; otherwise redacted as a URI (a local value is kept, escaped)."""
+    return "*********(redacted)" if SECRET_SETTING.search(key) else redact_uri(str(value))
 
 
 def csv_cell(value: object) -> object:

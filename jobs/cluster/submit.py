@@ -28,12 +28,11 @@ from cc_sieve.filters.resources import REPO_ROOT
 from cc_sieve.jobs.cluster.standalone import SPARK_HOME, ClusterLayout, check_auth_file
 from cc_sieve.jobs.config.spark_conf import check_master
 from cc_sieve.jobs.errors import run_command
-from cc_sieve.jobs.redact import redact_uri
+from cc_sieve.jobs.redact import redact_setting, redact_uri
 
 JOB_SCRIPTS = {"benchmark": "jobs/commands/benchmark.py", "ingest": "jobs/commands/ingest.py"}
 DATA_ARCHIVE_ALIAS = "ccsieve-data"
 SETTING_KEY = re.compile(r"-{0,2}[A-Za-z0-9_.\-]+")
-SECRET_KEY = re.compile(r"(?i)secret|password|token|access[._]?key|credential")  # Spark's redaction, and more
 
 
 def zip_folder(zip_path: Path, root: Path, folders: list[str], suffixes: tuple[str, ...] | None = None,
@@ -92,12 +91,10 @@ def shown_command(command: list[str]) -> str:
     shown = []
     for argument in command:
         key, equals, value = argument.partition("=")
-        if not (equals and SETTING_KEY.fullmatch(key)):
-            shown.append(redact_uri(argument))
-        elif SECRET_KEY.search(key):
-            shown.append(f"{key}=*********(redacted)")
+        if equals and SETTING_KEY.fullmatch(key):
+            shown.append(f"{key}={redact_setting(key, value)}")
         else:
-            shown.append(f"{key}={redact_uri(value)}")
+            shown.append(redact_uri(argument))
     return " ".join(shown)
 
 

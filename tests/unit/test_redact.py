@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from markdown_it import MarkdownIt
 
-from cc_sieve.jobs.redact import csv_cell, markdown_text, printable, redact_uri, redact_uris_in
+from cc_sieve.jobs.redact import csv_cell, markdown_text, printable, redact_setting, redact_uri, redact_uris_in
 
 SECRETS = ("hunter2", "AKIAEXAMPLE", "X-Amz-Signature", "deadbeefsig", "tok3n", "alice")
 
@@ -55,6 +55,17 @@ def test_redact_uris_in_a_message_leaves_the_words_around_them():
     assert redact_uris_in(message) == (
         "An error occurred (403) when calling GetObject on https://bucket.s3.example/a.warc.gz retried "
         "s3://bucket/k, then 'http://[::1]:9/x'\\x0a\\x1b[2J")
+
+
+@pytest.mark.parametrize("key", ["spark.authenticate.secret", "spark.hadoop.fs.s3a.access.key", "AWS_SECRET_ACCESS_KEY",
+                                 "mlflow.password", "spark.ssl.keyPassword", "api_token", "gcp.credentials"])
+def test_redact_setting_masks_the_value_of_a_key_that_names_a_secret(key):
+    assert redact_setting(key, "hunter2") == "*********(redacted)"
+
+
+def test_redact_setting_keeps_other_values_with_their_uris_redacted():
+    assert redact_setting("spark.executor.memory", "2g") == "2g"
+    assert redact_setting("spark.eventLog.dir", "s3://AKIAEXAMPLE:hunter2@logs/x?tok3n") == "s3://logs/x"
 
 
 def test_redact_uri_keeps_its_signature_for_the_reading_layer():
