@@ -37,7 +37,9 @@ LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x85\u2028\u2029]")
 # A URI's scheme: two characters at least, so that `C:\data` stays a Windows path.
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]+:")
 SECRET_SETTING = re.compile(r"(?i)secret|password|token|access[._-]?key|credential")  # Spark's rule, and more
-URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>]+")
+# The scheme's length is bounded: unbounded, every letter of a long run without `://` would start a scan to
+# its end (a megabyte of letters: hours).
+URI_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]{0,31}://[^\s\"'<>]+")
 QUERY_OR_FRAGMENT = re.compile("[?#]")
 
 

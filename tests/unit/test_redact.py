@@ -8,6 +8,8 @@ import html
 import io
 import os
 import re
+import subprocess
+import sys
 import unicodedata
 
 import numpy as np
@@ -66,6 +68,14 @@ def test_redact_setting_masks_the_value_of_a_key_that_names_a_secret(key):
 def test_redact_setting_keeps_other_values_with_their_uris_redacted():
     assert redact_setting("spark.executor.memory", "2g") == "2g"
     assert redact_setting("spark.eventLog.dir", "s3://AKIAEXAMPLE:hunter2@logs/x?tok3n") == "s3://logs/x"
+
+
+def test_redact_uris_in_is_linear_on_a_megabyte_of_letters_and_schemes():
+    """Guarded by a subprocess timeout (not a benchmark): the quadratic pattern took about 25 minutes here."""
+    script = ("from cc_sieve.jobs.redact import redact_uris_in\n"
+              "text = 'a' * 1_000_000 + ' https://u:hunter2@h/x?s ' + 'b:/' * 300_000\n"
+              "assert redact_uris_in(text) == 'a' * 1_000_000 + ' https://h/x ' + 'b:/' * 300_000\n")
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=60)
 
 
 def test_redact_uri_keeps_its_signature_for_the_reading_layer():
