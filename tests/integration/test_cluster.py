@@ -1,5 +1,7 @@
 """The benchmark submitted to a real Spark standalone cluster on 127.0.0.1: same numbers as local mode,
-and the same numbers again when a worker's JVM is killed mid-job."""
+and the same numbers again when a worker's JVM is killed mid-job. The cluster runs with authentication:
+a client without its secret is refused, the secret shows in no output, log or command line, and the master
+opens no REST submission port."""
 
 from __future__ import annotations
 
@@ -8,13 +10,17 @@ import json
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 
+import psutil
 import pyarrow.parquet as pq
 import pytest
 
-from cc_sieve.jobs.cluster.standalone import ClusterLayout, down, up, worker_pids
+from cc_sieve.jobs.cluster.standalone import MASTER_CLASS, ClusterLayout, down, up, worker_pids
+from cc_sieve.jobs.config.spark_conf import read_spark_conf
 from tests.support.commands import CC_SIEVE
 from tests.support.s3server import ACCESS_KEY, SECRET_KEY, free_port
 from tests.support.samples import CC_SAMPLES
@@ -35,12 +41,72 @@ def cluster(tmp_path_factory):
         down(layout)
 
 
-def benchmark_command(folder: Path, master: str, submit: bool) -> list[str]:
+def benchmark_command(folder: Path, master: str, submit: bool, auth_file: Path | None = None) -> list[str]:
     job = ["--input", str(CC_SAMPLES), "--recipes", RECIPES, "--tracking-uri", f"sqlite:///{folder / 'mlflow.db'}",
            "--output", str(folder / "out"), "--no-report"]
     if submit:
-        return [*CC_SIEVE, "submit", "--master", master, "benchmark", "--", *job]
+        return [*CC_SIEVE, "submit", "--master", master, "--auth-file", str(auth_file), "benchmark", "--", *job]
     return [*CC_SIEVE, "benchmark", "--master", master, *job]
+
+
+def cluster_secret(layout: ClusterLayout) -> str:
+    return read_spark_conf(layout.auth_file)["spark.authenticate.secret"]
+
+
+def files_holding(folder: Path, text: str) -> list[Path]:
+    return [path for path in folder.rglob("*") if path.is_file() and text.encode() in path.read_bytes()]
+
+
+def master_process(layout: ClusterLayout) -> psutil.Process:
+    pid_file = next((layout.home / "pids").glob(f"*{MASTER_CLASS}-1.pid"))
+    return psutil.Process(int(pid_file.read_text()))
+
+
+def test_the_master_listens_on_its_rpc_and_ui_ports_only_and_no_daemon_command_line_holds_the_secret(cluster):
+    """No REST submission server (it would take jobs without the secret); the secret reaches the daemons in
+    their properties file, not on a command line that `ps` shows to every user."""
+    master = master_process(cluster)
+    listening = {c.laddr.port for c in master.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN}
+    assert listening == {cluster.port, cluster.webui_port}
+    daemons = [master, *(psutil.Process(pid) for pid in worker_pids(cluster).values())]
+    assert all(f"--properties-file {cluster.auth_file}" in " ".join(p.cmdline()) for p in daemons)
+    assert not any(cluster_secret(cluster) in " ".join(p.cmdline()) for p in daemons)
+
+
+PROBE = """
+import sys
+from pyspark.sql import SparkSession
+builder = SparkSession.builder.master(sys.argv[1]).config("spark.driver.host", "127.0.0.1")
+for setting in sys.argv[2:]:
+    builder = builder.config(*setting.split("=", 1))
+print("sum", builder.getOrCreate().sparkContext.parallelize(range(10), 2).sum(), flush=True)
+"""
+
+
+@pytest.mark.parametrize("settings", [[], ["spark.authenticate=true", "spark.authenticate.secret=" + "0" * 64]],
+                         ids=["no-secret", "wrong-secret"])
+def test_a_client_without_the_cluster_secret_is_refused(cluster, settings):
+    """A pyspark driver that does not hold the secret cannot register with the master: its first attempt fails
+    the SASL handshake (Spark would retry for a minute; the probe stops at the first refusal)."""
+    probe = subprocess.Popen([sys.executable, "-c", PROBE, cluster.master_url, *settings], text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(probe.stderr), daemon=True)
+    reader.start()
+    refused = f"Failed to connect to master {cluster.host}:{cluster.port}"
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and probe.poll() is None and not any(refused in line for line in lines):
+            time.sleep(0.5)
+    finally:
+        probe.kill()
+        stdout = probe.communicate()[0]
+        reader.join(timeout=10)
+    log = "".join(lines)
+    assert refused in log, log[-3000:]
+    assert "SaslException" in log or "Expected SaslMessage" in log
+    assert "sum" not in stdout
 
 
 def recipe_metrics(folder: Path) -> dict[str, dict[str, float]]:
@@ -72,7 +138,8 @@ def test_submitted_with_a_worker_killed_mid_job_gives_the_annotations_and_metric
                                                                                             tmp_path):
     """The submitted benchmark ships code and data, prints no secret, and matches local mode even though a
     worker's JVM dies while it annotates (the harder case of the two; one submitted run keeps the suite short)."""
-    process = subprocess.Popen(benchmark_command(tmp_path, cluster.master_url, submit=True),
+    process = subprocess.Popen(benchmark_command(tmp_path, cluster.master_url, submit=True,
+                                                 auth_file=cluster.auth_file),
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "SPARK_LOCAL_IP": "127.0.0.1"})
     annotations = tmp_path / "out" / "annotations"
@@ -86,6 +153,9 @@ def test_submitted_with_a_worker_killed_mid_job_gives_the_annotations_and_metric
     assert process.returncode == 0, stderr[-3000:]
     assert "--py-files" in stdout and "--archives" in stdout
     assert SECRET_KEY not in stdout + stderr and ACCESS_KEY not in stdout + stderr
+    assert cluster_secret(cluster) not in stdout + stderr
+    assert files_holding(cluster.home / "logs", cluster_secret(cluster)) == []
+    assert files_holding(cluster.home / "work", cluster_secret(cluster)) == []  # executors' logs and commands
     assert annotations_hash(tmp_path) == annotations_hash(local_run)
     assert recipe_metrics(tmp_path) == recipe_metrics(local_run)
     up(cluster, workers=2)  # bring the killed worker back for any later test

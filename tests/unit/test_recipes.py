@@ -129,6 +129,30 @@ def test_validation_errors_are_one_line_with_the_key(tmp_path, text, expected):
     assert error_of(write(tmp_path, text)).startswith(expected)
 
 
+@pytest.mark.parametrize(("name", "shown"), [
+    ("../../etc/cron.d/x", "../../etc/cron.d/x"),
+    ("/tmp/abs", "/tmp/abs"),
+    ("Gopher", "Gopher"),
+    ("my recipe", "my recipe"),
+    ("a.b", "a.b"),
+    ("x\\u001b]0;owned\\u0007", "x\\x1b]0;owned\\x07"),  # shown escaped, never raw
+    ("gopher\\u202e", "gopher\\u202e"),
+    ("recipe-$(id)", "recipe-$(id)"),
+    ("![p](http://127.0.0.1:9/x)", "![p](http://127.0.0.1:9/x)"),
+    ("", ""),
+    ("x" * 65, "x" * 65),
+])
+def test_recipe_names_are_safe_path_components(tmp_path, name, shown):
+    message = error_of(write(tmp_path, f'name: "{name}"\nrules: []\n'))
+    assert message == (f"name: '{shown}' is not a recipe name: use 1 to 64 lowercase letters, digits, '_' or '-' "
+                       "(it names files, folders and MLflow runs)")
+
+
+@pytest.mark.parametrize("name", ["gopher", "url-blocklist", "c4_v2", "x" * 64])
+def test_recipe_names_of_lowercase_letters_digits_dash_and_underscore_load(tmp_path, name):
+    assert load_recipe(write(tmp_path, f"name: {name}\nrules: []\n")).name == name
+
+
 def test_list_folder_without_its_files(tmp_path):
     folder = tmp_path / "my-lists"
     folder.mkdir()
