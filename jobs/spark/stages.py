@@ -10,9 +10,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from cc_sieve.filters.base import AnnotatorSpec
-from cc_sieve.filters.calibration import web_calibration_units
 from cc_sieve.filters.harm import DETECTORS, pii_density_sql
 from cc_sieve.filters.registry import DedupColumns
+from cc_sieve.filters.web_calibration import stored_calibration
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.measurements import measurement_specs
 from cc_sieve.jobs.config.presets import BenchmarkConfig
@@ -128,9 +128,19 @@ def evaluate_stage(spark, deduplicated: Deduplicated, documents: DataFrame, conf
                    recipes: list[Recipe], measures: MeasureColumns, truth: list[Path]) -> Evaluation:
     plans = [RecipePlan.of(recipe, config.dedup) for recipe in recipes]
     return evaluate(spark, deduplicated.table, documents, plans, measures, truth, deduplicated.pairs,
-                    web_calibrations())
+                    web_calibrations(config))
 
 
-def web_calibrations() -> dict[str, M.DetectorCalibration]:
-    """Each detector's web-page labeled units (data/eval/web), for the corrected prevalence."""
-    return {name: M.DetectorCalibration.of(units) for name, units in web_calibration_units().items()}
+def web_calibrations(config: BenchmarkConfig) -> dict[str, M.DetectorCalibration]:
+    """Each detector's web-page labeled units (data/eval/web/calibration.json), for the corrected prevalence;
+    none when the file was computed at other thresholds than this benchmark's (a note says so)."""
+    stored = stored_calibration()
+    if stored is None:
+        return {}
+    wanted = {"profanity_threshold": config.harm.profanity_threshold, "pii_per_1k_words": config.harm.pii_per_1k_words,
+              "pii_score_threshold": config.pii.score_threshold}
+    if stored["settings"] != wanted:
+        print(f"[calibration] the web-page calibration was measured at {stored['settings']}, this benchmark runs at "
+              f"{wanted}: no corrected prevalence (run `cc-sieve calibrate --write` with this preset)")
+        return {}
+    return {name: M.DetectorCalibration.of(entry["unit_rows"]) for name, entry in stored["detectors"].items()}
