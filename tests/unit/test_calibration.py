@@ -3,8 +3,6 @@ on them (a regression fails), rows for detectors without a labeled set, the tabl
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from cc_sieve.filters.calibration import (
@@ -101,13 +99,9 @@ def test_score_row_leaves_undefined_figures_empty():
     assert (empty["precision"], empty["recall"]) == (None, None)
 
 
-def test_table_and_command(rows, capsys, tmp_path):
+def test_tweet_table(rows):
     table = format_table(rows)
     assert table.splitlines()[0].split()[:3] == ["detector", "labeled", "set"]
     assert "in-sample" in table
-    assert main(["--json", str(tmp_path / "calibration.json")]) == 0
-    printed = capsys.readouterr().out
-    assert printed.startswith(table)
-    assert json.loads((tmp_path / "calibration.json").read_text()) == json.loads(json.dumps(rows))
     with pytest.raises(ConfigError, match="--profanity-threshold"):
         main(["--profanity-threshold", "1.5"])
