@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 DEMO_INPUT ?= data/commoncrawl
 DEMO_OUT ?= $(BUILD)/demo
 
-.PHONY: setup test-deps lock demo test test-unit lint bench bench-dedup package cluster-up cluster-down cluster-status submit \
+.PHONY: setup test-deps lock demo test test-unit lint bench bench-validity bench-dedup package cluster-up cluster-down cluster-status submit \
 	mlflow-ui chromium clean
 
 setup: $(VENV)/.installed
@@ -77,6 +77,11 @@ lint: test-deps
 
 bench: test-deps
 	$(VENV)/bin/cc-sieve bench --output $(BUILD)/bench $(if $(BENCH_QUICK),--quick,)
+
+# Do the corrected prevalences hold the truth? 20 splits of the labeled web pages (a few seconds a split).
+VALIDITY_SEEDS ?= 20
+bench-validity: setup
+	$(PY) -m cc_sieve.jobs.bench.validity --seeds $(VALIDITY_SEEDS) --output $(BUILD)/bench/validity.json
 
 # The Spark dedup stage alone at larger sizes than `make bench` has time for (~6 min at the defaults).
 DEDUP_SIZES ?= 100000,400000

@@ -388,9 +388,13 @@ class Evaluator:
             out.update(self.estimate(counts, relative).items(relative_change(name)))
         return out
 
-    def recipe_metrics(self, counts: Counts) -> dict[str, float]:
+    def recipe_metrics(self, counts: Counts, circular: Iterable[str] = ()) -> dict[str, float]:
         """Every metric of one recipe from its counters. Collateral counts the removed documents that none of
-        the recipe's independent detectors flags (Spark fills `removed_unflagged` with them)."""
+        the recipe's independent detectors flags (Spark fills `removed_unflagged` with them). A detector
+        `circular` for the recipe (it reads a list the recipe filters with) gets no corrected prevalence: a
+        recipe that removes what the detector flags changes the detector's recall among what is kept, so the
+        correction would not hold."""
+        circular = set(circular)
         totals = Totals(counts, self.baseline)
         kept_docs, docs_in = float(totals.all(kept(DOCS))), float(totals.all(DOCS))
         out = {DOCS_IN: docs_in, DOCS_KEPT: kept_docs, DOCS_REMOVED: docs_in - kept_docs,
@@ -400,7 +404,7 @@ class Evaluator:
         out[RETENTION_CHARS] = float(ratio(out[CHARS_KEPT], out[CHARS_IN]))
         out[RETENTION_WORDS] = float(ratio(out[WORDS_KEPT], out[WORDS_IN]))
         for detector in self.detectors:
-            out.update(self.harm_metrics(counts, detector))
+            out.update(self.harm_metrics(counts, detector, correct=detector not in circular))
         if REMOVED_UNFLAGGED in counts:
             out[REMOVED_UNFLAGGED] = float(totals.all(REMOVED_UNFLAGGED))
             out.update(wilson(out[REMOVED_UNFLAGGED], out[DOCS_REMOVED]).items(COLLATERAL))
@@ -408,7 +412,7 @@ class Evaluator:
         out.update(self.duplicate_metrics(counts))
         return out
 
-    def harm_metrics(self, counts: Counts, detector: str) -> dict[str, float]:
+    def harm_metrics(self, counts: Counts, detector: str, correct: bool = True) -> dict[str, float]:
         """A detector's rates among the kept documents (Wilson intervals), its coverage, its within-language
         change against the unfiltered input and the composition part, and, when its web-page calibration
         allows, the corrected prevalence and its within-language change."""
@@ -430,7 +434,7 @@ class Evaluator:
 
         out.update(self.changes(counts, harm(detector, "readable_rate"), within_language, base_readable_rate))
         out[harm(detector, "composition")] = float(readable_rate(totals) - within_language(totals))
-        if self.estimable(detector):
+        if correct and self.estimable(detector):
             def prevalence(t: Totals) -> np.ndarray:
                 return corrected(readable_rate(t), *t.calibration(detector))
 
@@ -498,11 +502,21 @@ def headline_graders(graders: Mapping[str, str]) -> dict[str, str]:
     return chosen
 
 
+def headline_basis(metrics: Mapping[str, float], detector: str) -> str:
+    """What a kind's headline change can say: the grader's corrected prevalence when its web-page calibration
+    allows one (the change's interval then carries the detector's own errors), else nothing about harm: a flag
+    rate's change follows the detector's errors as much as the harm (tests/integration/test_validity.py)."""
+    return "prevalence" if change(harm(detector, "prevalence")) in metrics else "not estimable"
+
+
 def headline_changes(metrics: Mapping[str, float], graders: Mapping[str, str]) -> dict[str, float]:
-    """`<kind>_change` (and its interval) from the kind's headline grader's within-language change."""
+    """`<kind>_change` (and its interval): the within-language change of the corrected prevalence by the kind's
+    headline grader; absent where its calibration is too thin (the flag rate's change stays under harm/)."""
     out = {}
     for kind, detector in headline_graders(graders).items():
-        source = change(harm(detector, "readable_rate"))
+        if headline_basis(metrics, detector) == "not estimable":
+            continue
+        source = change(harm(detector, "prevalence"))
         if source in metrics:
             out[headline_change(kind)] = metrics[source]
             for part in ("ci_low", "ci_high"):

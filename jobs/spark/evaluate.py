@@ -430,7 +430,8 @@ def evaluate(spark, table: DataFrame, documents: DataFrame, plans: list[RecipePl
                 recipe_counts.update(duplicates)
         detectors = list(measures.harm_flags)
         evaluator = M.Evaluator(counts[0], detectors, calibrations or {}, buckets=BUCKETS)
-        metrics = [evaluator.recipe_metrics(recipe_counts) for recipe_counts in counts]
+        metrics = [evaluator.recipe_metrics(recipe_counts, set(detectors) - set(plan.independent(detectors)))
+                   for recipe_counts, plan in zip(counts, everything, strict=True)]
         for recipe_metrics, removals in zip(metrics, count_removals(decided, everything, measures), strict=True):
             recipe_metrics.update(removals)
         if truth_paths:

@@ -182,6 +182,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
                 log_params({**flatten(recipe.as_params()),
                             **{f"graders.{name}": verdict for name, verdict in result.graders.items()},
                             **{f"headline_grader.{kind}": detector
+                               for kind, detector in M.headline_graders(result.graders).items()},
+                            **{f"headline_basis.{kind}": M.headline_basis(result.metrics, detector)
                                for kind, detector in M.headline_graders(result.graders).items()}})
                 log_metrics(result.metrics)
                 recipe_dir = artifacts / "recipes" / result.name
