@@ -407,7 +407,8 @@ class Evaluator:
             out.update(self.harm_metrics(counts, detector, correct=detector not in circular))
         if REMOVED_UNFLAGGED in counts:
             out[REMOVED_UNFLAGGED] = float(totals.all(REMOVED_UNFLAGGED))
-            out.update(wilson(out[REMOVED_UNFLAGGED], out[DOCS_REMOVED]).items(COLLATERAL))
+            if out[DOCS_REMOVED]:  # a recipe that removes nothing has no collateral share, not one of 0 in [0, 1]
+                out.update(wilson(out[REMOVED_UNFLAGGED], out[DOCS_REMOVED]).items(COLLATERAL))
         out.update(self.pii_metrics(counts))
         out.update(self.duplicate_metrics(counts))
         return out
@@ -522,3 +523,38 @@ def headline_changes(metrics: Mapping[str, float], graders: Mapping[str, str]) -
             for part in ("ci_low", "ci_high"):
                 out[interval(headline_change(kind), part)] = metrics[interval(source, part)]
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Words: one sign convention for every place a change is shown (console, report, MLflow descriptions,
+# notebook): a change is recipe minus unfiltered, in points for a share, with the word "more" or "less".
+
+def points(change_value: float) -> str:
+    """A change of a share in points, with a second decimal where the first would read 0."""
+    digits = 1 if abs(change_value) >= 0.0005 else 2
+    return f"{100 * change_value:+.{digits}f} pts"
+
+
+def says(metrics: Mapping[str, float], name: str) -> str:
+    """What the change of the share `name` against the unfiltered input says: "no measurable change" when its
+    interval holds 0, else e.g. "-2.1 pts, 30 % less"; "" when no change was measured."""
+    value = metrics.get(change(name))
+    if value is None:
+        return ""
+    low, high = metrics.get(interval(change(name), "ci_low")), metrics.get(interval(change(name), "ci_high"))
+    if low is None or high is None or low <= 0 <= high:
+        return "no measurable change"
+    relative = metrics.get(relative_change(name))
+    amount = f"{abs(relative):.0%} " if relative is not None else ""
+    return f"{points(value)}, {amount}{'more' if value > 0 else 'less'}"
+
+
+def says_headline(metrics: Mapping[str, float], kind: str) -> str:
+    """A kind of harm's headline change in words ("not estimable" without a calibrated independent grader)."""
+    name = headline_change(kind)
+    if name not in metrics:
+        return "not estimable"
+    low, high = metrics.get(interval(name, "ci_low")), metrics.get(interval(name, "ci_high"))
+    if low is None or high is None or low <= 0 <= high:
+        return "no measurable change"
+    return f"{points(metrics[name])}, {'more' if metrics[name] > 0 else 'less'}"

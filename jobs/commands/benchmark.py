@@ -144,11 +144,6 @@ def check_failures(ingest: IngestSummary, max_failed_share: float) -> None:
                          f"{ingest.output}/failures.parquet")
 
 
-def points(change: float) -> str:
-    """A change of a share in points, with a second decimal where the first would read 0."""
-    return f"{100 * change:+.1f} pts" if abs(change) >= 0.0005 else f"{100 * change:+.2f} pts"
-
-
 def harm_cell(metrics: dict[str, float], detector: str, circular: bool, baseline: bool = False) -> str:
     """The rate among the documents the detector reads, and its within-language change against the
     unfiltered input ("no change" when the interval holds 0); "c" marks a detector circular for the recipe."""
@@ -156,7 +151,7 @@ def harm_cell(metrics: dict[str, float], detector: str, circular: bool, baseline
     change_name = M.change(M.harm(detector, "readable_rate"))
     if baseline or change_name not in metrics:
         return f"{rate:.1%}"
-    moved = points(metrics[change_name]) if metrics.get(M.measurable(change_name)) else "no change"
+    moved = M.points(metrics[change_name]) if metrics.get(M.measurable(change_name)) else "no change"
     return f"{rate:.1%} {moved}" + (" c" if circular else "")
 
 
@@ -178,7 +173,7 @@ def comparison_table(result: BenchmarkResult) -> str:
         row = [recipe.name, f"{m[M.DOCS_KEPT]:,.0f}", f"{m[M.RETENTION_DOCS]:.1%}"]
         for name in (near, M.PII_DOC_RATE):
             change_name = M.change(name)
-            moved = (points(m[change_name]) if m.get(M.measurable(change_name)) else "no change") \
+            moved = (M.points(m[change_name]) if m.get(M.measurable(change_name)) else "no change") \
                 if change_name in m else ""
             row.append(f"{m[name]:.1%} {moved}".strip() if name in m else "-")
         row += [harm_cell(m, h, recipe.graders.get(h) == "circular") for h in shown]

@@ -24,6 +24,7 @@ from mlflow.tracking import MlflowClient
 
 from cc_sieve.filters.base import AnnotatorSpec
 from cc_sieve.filters.calibration import calibration_table
+from cc_sieve.filters.web_calibration import stored_calibration
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import BenchmarkConfig
 from cc_sieve.jobs.config.recipes import Recipe
@@ -31,10 +32,12 @@ from cc_sieve.jobs.redact import printable, redact_uri
 from cc_sieve.jobs.spark.evaluate import Evaluation, RecipeEvaluation
 from cc_sieve.jobs.spark.ingest import IngestSummary
 from cc_sieve.jobs.tracking import plots
+from cc_sieve.jobs.tracking.descriptions import TAG_DESCRIPTION, benchmark_description, recipe_description
 from cc_sieve.jobs.tracking.runs import (
     TAG_BENCHMARK,
     TAG_RECIPE,
     TAG_ROLE,
+    TAG_RUN_COLOUR,
     code_version,
     config_hash,
     flatten,
@@ -168,16 +171,23 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
         write_csv(parent_dir / "shards.csv", shard_rows(out))
         write_csv(parent_dir / "failures.csv", failure_rows(out) or [{"source_shard": "", "error_class": "none"}])
         write_csv(parent_dir / "comparison.csv", [{"recipe": r.name, **r.metrics} for r in evaluation.recipes])
-        calibration = calibration_rows(config)
-        write_json(parent_dir / "calibration.json", calibration)
+        write_json(parent_dir / "calibration.json", calibration_rows(config))
+        web = stored_calibration()
+        if web is not None:  # the figures without the units (the benchmark used them; the report shows these)
+            detectors = {name: {key: value for key, value in entry.items() if key != "unit_rows"}
+                         for name, entry in web["detectors"].items()}
+            write_json(parent_dir / "web_calibration.json", {**web, "detectors": detectors})
         write_json(parent_dir / "sources.json", evaluation.sources)
-        plots.harm_vs_retention(evaluation.recipes, evaluation.harm_detectors, parent_dir / "harm_vs_retention.png")
+        plots.headline_chart([recipe_point(result) for result in evaluation.recipes], evaluation.baseline,
+                             parent_dir / "headline.png")
         mlflow.log_artifacts(str(parent_dir))
         for number, (result, recipe) in enumerate(zip(evaluation.recipes, run.recipes, strict=True), start=1):
             print(f"[log] recipe {number}/{len(run.recipes)}: {result.name}", file=sys.stderr, flush=True)
             with mlflow.start_run(run_name=result.name, nested=True,
                                   tags={TAG_ROLE: "recipe", TAG_RECIPE: result.name,
-                                        TAG_BENCHMARK: parent.info.run_id}) as child, failure_recorded():
+                                        TAG_BENCHMARK: parent.info.run_id,
+                                        TAG_RUN_COLOUR: plots.recipe_colour(result.name)}) as child, \
+                    failure_recorded():
                 run_ids[result.name] = child.info.run_id
                 log_params({**flatten(recipe.as_params()),
                             **{f"graders.{name}": verdict for name, verdict in result.graders.items()},
@@ -186,6 +196,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
                             **{f"headline_basis.{kind}": M.headline_basis(result.metrics, detector)
                                for kind, detector in M.headline_graders(result.graders).items()}})
                 log_metrics(result.metrics)
+                mlflow.set_tag(TAG_DESCRIPTION, recipe_description(
+                    result.name, recipe.description, result.metrics, evaluation.baseline, result.graders))
                 recipe_dir = artifacts / "recipes" / result.name
                 removals = result.removal_table()
                 write_csv(recipe_dir / "removals_by_rule.csv", removals
@@ -195,12 +207,39 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
                 write_json(recipe_dir / "collateral.json", result.collateral)
                 mlflow.log_artifacts(str(recipe_dir))
                 mlflow.log_artifact(str(recipe.path), artifact_path="recipe")
+        mlflow.set_tag(TAG_DESCRIPTION, benchmark_description(
+            parent.info.run_name, evaluation.baseline, [(r.name, r.metrics) for r in evaluation.recipes],
+            ingest.shards, ingest.shards_failed))
+        mlflow.log_table(comparison_frame(evaluation), "comparison_table.json")
         parent_id = parent.info.run_id
     return BenchmarkResult(parent_run_id=parent_id, experiment=config.tracking.experiment,
                            tracking_uri=mlflow.get_tracking_uri(), output=str(out), baseline=evaluation.baseline,
                            recipes=evaluation.recipes,
                            recipe_run_ids=run_ids, stage_seconds=run.stage_seconds,
                            harm_detectors=evaluation.harm_detectors)
+
+
+def recipe_point(result: RecipeEvaluation) -> plots.RecipePoint:
+    circular = frozenset(detector for detector, role in result.graders.items() if role == "circular")
+    return plots.RecipePoint(result.name, result.metrics, circular)
+
+
+def comparison_frame(evaluation: Evaluation) -> pd.DataFrame:
+    """The comparison as MLflow shows a logged table: one row per recipe, the headline metrics as numbers and
+    what each change says in words."""
+    rows = []
+    for result in evaluation.recipes:
+        m = result.metrics
+        row = {"recipe": result.name, "docs_kept": m.get(M.DOCS_KEPT), M.RETENTION_DOCS: m.get(M.RETENTION_DOCS),
+               M.RETENTION_WORDS: m.get(M.RETENTION_WORDS), M.NEAR_DUP_RATE: m.get(M.NEAR_DUP_RATE),
+               "near_dup_change": M.says(m, M.NEAR_DUP_RATE), M.PII_DOC_RATE: m.get(M.PII_DOC_RATE),
+               "pii_doc_change": M.says(m, M.PII_DOC_RATE)}
+        for kind in M.KIND_GRADERS:
+            row[M.headline_change(kind)] = m.get(M.headline_change(kind))
+            row[f"{kind}_says"] = M.says_headline(m, kind)
+        row[M.COLLATERAL] = m.get(M.COLLATERAL)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def log_input_manifest(out: Path) -> None:

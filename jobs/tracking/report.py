@@ -1,13 +1,17 @@
-"""The transparency report (data card) for a benchmark or recipe run.
+"""The transparency report (data card) of a benchmark: one self-contained page.
 
-Everything in it is read back from MLflow (metrics, params, artifacts of the run and of its
-benchmark), so the page says exactly what was logged: where the data came from, what each
-recipe removed and why, how duplicate, PII and harm rates changed, who lost text, and how sure
-each measurement is. One self-contained HTML page per recipe (charts embedded) plus a comparison
-page, each with a Markdown twin; logged back to MLflow under `report/`.
+Everything in it is read back from MLflow (metrics, params, artifacts of the benchmark's run and of its
+recipes' runs), so the page says exactly what was logged: where the data came from, what each recipe
+removed and why, how duplicate, PII and harm rates changed, who lost text, and how sure each measurement is.
+One HTML page (charts embedded, in-page links only, so it works inside MLflow's artifact viewer) with a
+Markdown twin, logged to the benchmark's run and to every recipe's under `report/`.
 
-Every number is written with `data-metric` (the MLflow metric name) and `data-value` (the exact
-logged value), so a reader or a test can trace it to the run.
+The page is meant to be shared, and crawled text is hostile: every value from the data is escaped (HTML,
+and Markdown in the twin), the HTML carries a Content-Security-Policy that loads nothing from anywhere, and
+the files are written under a temporary name and renamed (never through a link at their path).
+
+Every number is written with `data-run` (the MLflow run), `data-metric` (the metric's name) and `data-value`
+(the exact logged value), so a reader or a test can trace it to the run.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import html
 import json
 import math
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,22 +33,28 @@ from mlflow.tracking import MlflowClient
 
 from cc_sieve.filters.registry import RULES
 from cc_sieve.jobs import metrics as M
+from cc_sieve.jobs.redact import markdown_text, printable
 from cc_sieve.jobs.tracking import plots
 from cc_sieve.jobs.tracking.runs import TAG_BENCHMARK, TAG_ROLE
 
 STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1050px;margin:2em auto;padding:0 1em;
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;
 color:#1b1f24;line-height:1.45}
 h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:2px solid #d0d7de;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.6em 0 1.2em;font-size:.92em}
 th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
-th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.long{overflow-wrap:anywhere}td.name{white-space:nowrap}
+th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .muted{color:#57606a;font-size:.9em}.excerpt{font-family:ui-monospace,monospace;font-size:.85em;white-space:pre-wrap}
-img{max-width:100%;border:1px solid #d0d7de}
+img{max-width:100%;border:1px solid #d0d7de}nav a{margin-right:.8em}
+.ci{display:block;color:#57606a;font-size:.85em;white-space:nowrap}
+.swatch{display:inline-block;width:.8em;height:.8em;border-radius:50%;margin-right:.4em;vertical-align:baseline}
 """
+# Nothing on the page may load from anywhere: inline styles and embedded images only.
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 TOP_LANGUAGES = 15
-SECTIONS = ["Sources", "Processing", "Effects", "Uncertainty", "Examples"]
+LONG_CELL = 60  # characters: a longer text cell may break anywhere (a list of settings, a URL)
 
 
 @dataclass
@@ -81,51 +92,75 @@ def load_benchmark(client, run_id: str, workdir: Path) -> tuple[RunView, list[Ru
     return parent, [load_view(client, child.info.run_id, workdir) for child in children]
 
 
+def anchor(text: str) -> str:
+    """An id for in-page links: letters, digits and dashes."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
 class Page:
-    """Builds the HTML page and its Markdown twin side by side."""
+    """Builds the HTML page and its Markdown twin side by side; every text is escaped for both."""
 
     def __init__(self, title: str):
         self.title = title
         self.html: list[str] = []
-        self.md: list[str] = [f"# {title}", ""]
+        self.md: list[str] = [f"# {markdown_text(title)}", ""]
 
-    def heading(self, text: str, level: int = 2) -> None:
-        self.html.append(f"<h{level} id='{text.lower().replace(' ', '-')}'>{html.escape(text)}</h{level}>")
-        self.md += [f"{'#' * level} {text}", ""]
+    def heading(self, text: str, level: int = 2, identifier: str | None = None, colour: str = "") -> None:
+        identifier = identifier or anchor(text)
+        swatch = f"<span class='swatch' style='background:{colour}'></span>" if colour else ""
+        self.html.append(f"<h{level} id='{identifier}'>{swatch}{html.escape(text)}</h{level}>")
+        self.md += [f"{'#' * level} {markdown_text(text)}", ""]
 
     def paragraph(self, text: str, muted: bool = False) -> None:
         cls = " class='muted'" if muted else ""
         self.html.append(f"<p{cls}>{html.escape(text)}</p>")
-        self.md += [f"_{text}_" if muted else text, ""]
+        self.md += [f"_{markdown_text(text)}_" if muted else markdown_text(text), ""]
 
-    def link(self, text: str, href: str) -> None:
-        self.html.append(f"<p><a href='{html.escape(href)}'>{html.escape(text)}</a></p>")
-        self.md += [f"[{text}]({href.replace('.html', '.md')})", ""]
+    def links(self, targets: list[tuple[str, str]]) -> None:
+        """In-page links (text, anchor id)."""
+        self.html.append("<nav>" + "".join(f"<a href='#{identifier}'>{html.escape(text)}</a>"
+                                           for text, identifier in targets) + "</nav>")
+        self.md += [" · ".join(f"[{markdown_text(text)}](#{identifier})" for text, identifier in targets), ""]
 
     def table(self, header: list[str], rows: list[list]) -> None:
-        """Cells are str, or Cell for numbers that trace to an MLflow metric."""
+        """Cells are str (escaped: they may hold crawled values), or Cell for numbers from an MLflow metric."""
         head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
         body = "".join("<tr>" + "".join(cell_html(c) for c in row) + "</tr>" for row in rows)
         self.html.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        self.md.append("| " + " | ".join(header) + " |")
+        self.md.append("| " + " | ".join(markdown_text(h) for h in header) + " |")
         self.md.append("|" + "|".join("---" for _ in header) + "|")
         for row in rows:
-            self.md.append("| " + " | ".join(cell_text(c).replace("|", "\\|").replace("\n", " ") for c in row) + " |")
+            self.md.append("| " + " | ".join(markdown_text(cell_text(c)) for c in row) + " |")
         self.md.append("")
 
     def image(self, png: Path, alt: str, md_name: str, folder: Path) -> None:
         encoded = base64.b64encode(png.read_bytes()).decode()
         self.html.append(f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{encoded}'>")
-        (folder / md_name).write_bytes(png.read_bytes())
-        self.md += [f"![{alt}]({md_name})", ""]
+        write_atomically(folder / md_name, png.read_bytes())
+        self.md += [f"![{markdown_text(alt)}]({md_name})", ""]
 
     def render_html(self) -> str:
-        return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(self.title)}"
-                f"</title><style>{STYLE}</style></head><body><h1>{html.escape(self.title)}</h1>"
-                + "\n".join(self.html) + "</body></html>")
+        return (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
+                f"<title>{html.escape(self.title)}</title><style>{STYLE}</style></head><body>"
+                f"<h1>{html.escape(self.title)}</h1>" + "\n".join(self.html) + "</body></html>")
 
     def render_markdown(self) -> str:
         return "\n".join(self.md) + "\n"
+
+
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write to a new temporary name beside `path`, then rename it over `path`: a link at `path` is replaced,
+    never followed."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 @dataclass
@@ -134,6 +169,7 @@ class Cell:
 
     value: float
     metric: str
+    run_id: str
     kind: str = "count"  # count | share | number | points (a change of a share) | change (relative)
 
     def text(self) -> str:
@@ -162,8 +198,23 @@ class IntervalCell(Cell):
     high: float = math.nan
 
     def text(self) -> str:
-        low, high = formatted(self.low, self.kind), formatted(self.high, self.kind)
-        return f"{formatted(self.value, self.kind)} [{low}, {high}]"
+        return f"{formatted(self.value, self.kind)} {self.interval_text()}"
+
+    def interval_text(self) -> str:
+        return f"[{formatted(self.low, self.kind)}, {formatted(self.high, self.kind)}]"
+
+
+@dataclass
+class Verdict(IntervalCell):
+    """A change shown as what it says: "no measurable change" when its interval holds 0, else the change with
+    its interval. The Markdown twin always carries the numbers."""
+
+    def says_nothing(self) -> bool:
+        return self.low <= 0 <= self.high
+
+    def text(self) -> str:
+        prefix = "no measurable change: " if self.says_nothing() else ""
+        return prefix + super().text()
 
 
 def cell_text(cell) -> str:
@@ -172,9 +223,29 @@ def cell_text(cell) -> str:
 
 def cell_html(cell) -> str:
     if isinstance(cell, Cell):
-        return (f"<td class='num' data-metric='{html.escape(cell.metric)}' data-value='{cell.value!r}'>"
-                f"{html.escape(cell.text())}</td>")
-    return f"<td>{html.escape(str(cell))}</td>"
+        says_nothing = isinstance(cell, Verdict) and cell.says_nothing()
+        shown = html.escape("no measurable change" if says_nothing else formatted(cell.value, cell.kind))
+        if isinstance(cell, IntervalCell):
+            shown += f"<span class='ci'>{html.escape(cell.interval_text())}</span>"
+        return (f"<td class='num' data-run='{cell.run_id}' data-metric='{html.escape(cell.metric)}' "
+                f"data-value='{cell.value!r}'>{shown}</td>")
+    if isinstance(cell, Link):
+        swatch = f"<span class='swatch' style='background:{cell.colour}'></span>" if cell.colour else ""
+        return f"<td class='name'>{swatch}<a href='#{cell.target}'>{html.escape(cell.text)}</a></td>"
+    text = printable(cell)
+    return f"<td class='long'>{html.escape(text)}</td>" if len(text) > LONG_CELL else f"<td>{html.escape(text)}</td>"
+
+
+@dataclass
+class Link:
+    """A cell that links to a section of the page (with the recipe's colour when it names a recipe)."""
+
+    text: str
+    target: str
+    colour: str = ""
+
+    def __str__(self) -> str:
+        return self.text
 
 
 def metric_cell(view: RunView, name: str, kind: str = "count") -> Cell | str:
@@ -183,18 +254,20 @@ def metric_cell(view: RunView, name: str, kind: str = "count") -> Cell | str:
         return "n/a"
     low, high = (view.metrics.get(M.interval(name, part)) for part in ("ci_low", "ci_high"))
     if low is not None and high is not None:
-        return IntervalCell(view.metrics[name], name, kind, low, high)
-    return Cell(view.metrics[name], name, kind)
+        return IntervalCell(view.metrics[name], name, view.run_id, kind, low, high)
+    return Cell(view.metrics[name], name, view.run_id, kind)
 
 
-def verdict(view: RunView, name: str) -> str:
-    """In words, what the change of `name` against the unfiltered input says."""
-    change = view.metrics.get(M.change(name))
-    if change is None:
-        return ""
-    if not view.metrics.get(M.measurable(M.change(name))):
-        return "no measurable change"
-    return "more" if change > 0 else "less"
+def change_cell(view: RunView, name: str, kind: str) -> Cell | str:
+    """A change as what it says ("no measurable change" when its interval holds 0)."""
+    cell = metric_cell(view, name, kind)
+    if isinstance(cell, IntervalCell):
+        return Verdict(cell.value, cell.metric, cell.run_id, cell.kind, cell.low, cell.high)
+    return cell if name in view.metrics else "not estimable"
+
+
+def collateral_cell(view: RunView) -> Cell | str:
+    return metric_cell(view, M.COLLATERAL, "share") if view.metrics.get(M.DOCS_REMOVED) else "nothing removed"
 
 
 def manifest_hash(shards: list[dict]) -> str:
@@ -256,6 +329,19 @@ def sources_section(page: Page, parent: RunView) -> None:
                     for f in failures])
     else:
         page.paragraph("No shard failed and no record was skipped.", muted=True)
+    settings_table(page, parent)
+
+
+def settings_table(page: Page, parent: RunView) -> None:
+    """How every recipe was measured: dedup, PII, annotators, Spark, code."""
+    page.heading("How it was run", 3, "settings")
+    shared = {key.split(".", 1)[1]: value for key, value in parent.params.items()
+              if key.startswith(("config.dedup.", "config.pii."))}
+    page.table(["setting", "value"], [[key, value] for key, value in sorted(shared.items())] + [
+        ["annotators", parent.params.get("annotators", "").replace(",", ", ")],
+        ["spark master", parent.params.get("spark.master", "")],
+        ["code version", parent.params.get("code_version", "")],
+        ["config hash", parent.params.get("config_hash", "")]])
 
 
 def rule_rows(recipe: RunView) -> list[list]:
@@ -271,21 +357,13 @@ def rule_rows(recipe: RunView) -> list[list]:
     return rows
 
 
-def processing_section(page: Page, parent: RunView, recipe: RunView) -> None:
-    page.heading("Processing")
+def processing_section(page: Page, recipe: RunView) -> None:
+    page.heading("What it does", 3, f"{anchor(recipe.name)}-does")
     page.paragraph(recipe.params.get("description", ""))
     page.table(["rule", "threshold as applied", "published source", "where implementations differ"],
                rule_rows(recipe) or [["(none)", "no filter", "", ""]])
-    dedup = {k.split(".", 2)[2]: v for k, v in parent.params.items() if k.startswith("config.dedup.")}
-    pii = {k.split(".", 2)[2]: v for k, v in parent.params.items() if k.startswith("config.pii.")}
-    page.table(["setting", "value"],
-               [[f"dedup.{k}", v] for k, v in sorted(dedup.items())]
-               + [["dedup placement in this recipe", recipe.params.get("dedup.placement", "none")]]
-               + [[f"pii.{k}", v] for k, v in sorted(pii.items())]
-               + [["annotators", parent.params.get("annotators", "")],
-                  ["spark master", parent.params.get("spark.master", "")],
-                  ["code version", parent.params.get("code_version", "")],
-                  ["config hash", parent.params.get("config_hash", "")]])
+    page.paragraph(f"Near-duplicate removal in this recipe: {recipe.params.get('dedup.placement', 'none')} "
+                   "(the settings every recipe shares are under Sources).")
 
 
 def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
@@ -309,12 +387,12 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
         change_kind = "points" if kind == "share" else "number"
         rows.append([label, role, metric_cell(parent, M.unfiltered(name), kind), metric_cell(recipe, name, kind),
                      metric_cell(recipe, M.change(name), change_kind),
-                     metric_cell(recipe, M.relative_change(name), "change"), verdict(recipe, name)])
+                     metric_cell(recipe, M.relative_change(name), "change"), M.says(recipe.metrics, name)])
     return rows
 
 
 def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, workdir: Path) -> None:
-    page.heading("Effects")
+    page.heading("What it keeps", 3, f"{anchor(recipe.name)}-keeps")
     page.table(["measure", "in", "kept", "retention"], [
         ["documents", metric_cell(recipe, M.DOCS_IN), metric_cell(recipe, M.DOCS_KEPT),
          metric_cell(recipe, M.RETENTION_DOCS, "share")],
@@ -324,6 +402,7 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
          metric_cell(recipe, M.RETENTION_CHARS, "share")],
     ])
     removals = removal_rows(recipe)
+    page.heading("What it removes", 3, f"{anchor(recipe.name)}-removes")
     page.paragraph("Removals per rule: the first rule that removed a document (recipe order), and every rule "
                    "that would have removed it.")
     page.table(["rule", "removed first", "removed by this rule at all"],
@@ -335,6 +414,7 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
              "removed_any": recipe.metrics.get(M.removed_any(r), recipe.metrics.get(M.removed_first(r), 0))}
             for r in removals], workdir / f"{recipe.run_id}-removals.png")
         page.image(chart, f"removals by rule, {recipe.name}", f"{recipe.name}-removals.png", folder)
+    page.heading("What it changes", 3, f"{anchor(recipe.name)}-changes")
     page.paragraph("Rates among the kept documents, unfiltered and after this recipe, with 95 % intervals in brackets. "
                    "A change is the recipe's rate minus the unfiltered rate (plus: more of it); for a harm detector "
                    "it is measured within each language group and weighted by the unfiltered input's language mix, "
@@ -343,10 +423,18 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
                    "the recipe filters with; a circular one does, and only measures the recipe against itself.")
     page.table(["measure", "detector", "unfiltered", "after recipe", "change", "relative change", "says"],
                rate_rows(parent, recipe))
+    headline = [[kind, recipe.params.get(f"headline_grader.{kind}", "none independent"),
+                 recipe.params.get(f"headline_basis.{kind}", ""),
+                 metric_cell(recipe, M.headline_change(kind), "points"), M.says_headline(recipe.metrics, kind)]
+                for kind in M.KIND_GRADERS]
+    page.paragraph("Headline, per kind of harm: the change of the corrected prevalence by the first independent "
+                   "detector grading it; where that detector's web-page calibration is too thin, not estimable.")
+    page.table(["kind of harm", "graded by", "measured as", "change", "says"], headline)
+    page.heading("Who loses text", 3, f"{anchor(recipe.name)}-loses")
     page.table(["collateral", "value"], [
         ["removed documents that none of the recipe's independent detectors flags",
          metric_cell(recipe, M.REMOVED_UNFLAGGED)],
-        ["share of removed documents (collateral)", metric_cell(recipe, M.COLLATERAL, "share")]])
+        ["share of removed documents (collateral)", collateral_cell(recipe)]])
     collateral = recipe.json_artifact("collateral.json", {})
     for key, label in [("by_language", "language"), ("by_host", "host")]:
         rows = collateral.get(key, [])
@@ -357,34 +445,79 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
 
 
 def removal_rows(recipe: RunView) -> list[str]:
-    return sorted({M.rule_of(m) for m in recipe.metrics if M.is_removal(m)})
+    """The rules that removed anything, in the recipe's order (its dedup step last)."""
+    order = json.loads(recipe.params.get("rule_order", "[]"))
+    rules = {M.rule_of(m) for m in recipe.metrics if M.is_removal(m)}
+    return sorted(rules, key=lambda rule: (order.index(rule) if rule in order else len(order), rule))
 
 
-def uncertainty_section(page: Page, parent: RunView, recipe: RunView) -> None:
+def figure(entry: dict) -> str:
+    value = entry.get("value")
+    return "-" if value is None else f"{value:.2f} [{entry['ci_low']:.2f}, {entry['ci_high']:.2f}]"
+
+
+def uncertainty_section(page: Page, parent: RunView) -> None:
     page.heading("Uncertainty")
-    calibration = parent.json_artifact("calibration.json", [])
+    page.paragraph("Intervals: rates of documents are 95 % Wilson intervals; changes, relative changes, corrected "
+                   "prevalences and entities per document are 95 % bootstrap intervals over 200 random groups of "
+                   "documents, resampled together for the recipe and the unfiltered input and, for a corrected "
+                   "prevalence, over the labeled web pages too. A rate is only as good as its detector: these are the "
+                   "detectors measured on real web pages (data/eval/web, labeled by reading, weighted to the pool "
+                   "they were drawn from).")
+    calibration = parent.json_artifact("web_calibration.json", {})
     if calibration:
-        page.paragraph("Each harm detector measured on labeled sets at its threshold: a rate above is only as "
-                       "good as these figures.")
-        page.table(["detector", "labeled set", "positive means", "threshold", "n", "precision", "recall"],
-                   [[c.get("detector", ""), c.get("dataset", ""), c.get("positive_label", ""),
-                     c.get("threshold", ""), c.get("n", ""), fmt_share(c.get("precision")),
-                     fmt_share(c.get("recall"))] for c in calibration])
-    page.paragraph("Intervals: rates of documents are Wilson intervals; changes, relative changes, corrected "
-                   "prevalences and entities per document are bootstrap intervals over 200 random groups of "
-                   "documents, resampled together for the recipe and the unfiltered input, and, for a corrected "
-                   "prevalence, over the labeled web units too.", muted=True)
-    truth = sorted(m for m in recipe.metrics if m.startswith(M.truth("")))
-    if truth:
-        page.table(["planted truth", "value"], [[m, metric_cell(recipe, m, "share")] for m in truth])
+        page.table(["detector", "graded against", "units it reads", "labeled positive", "flagged", "precision",
+                    "recall", "specificity"],
+                   [[name, "+".join(entry["labels"]), str(entry["units"]), str(entry["positives"]),
+                     str(entry["flagged"]), figure(entry["precision"]), figure(entry["recall"]),
+                     figure(entry["specificity"])] for name, entry in calibration["detectors"].items()])
+        page.table(["PII entity type", "found", "labeled", "precision", "recall"],
+                   [[entity, str(entry["found"]), str(entry["labeled"]), figure(entry["precision"]),
+                     figure(entry["recall"])] for entity, entry in calibration["pii_entities"].items()])
+    else:
+        page.paragraph("No web-page calibration was stored for these thresholds: no rate here is corrected.",
+                       muted=True)
 
 
-def fmt_share(value) -> str:
-    return f"{float(value):.1%}" if value not in (None, "", "n/a") else "n/a"
+def truth_kinds(view: RunView) -> list[str]:
+    return sorted({m[len(M.truth("")):].removesuffix("_planted") for m in view.metrics
+                   if m.startswith(M.truth("")) and m.endswith("_planted")})
+
+
+def truth_summary(page: Page, recipes: list[RunView]) -> None:
+    """When the input was planted by make-shards: the share of each planted kind every recipe leaves."""
+    kinds = truth_kinds(recipes[0]) if recipes else []
+    if not kinds:
+        return
+    page.paragraph("Planted truth (make-shards): the share of each planted kind of document the recipe leaves in "
+                   "(lower is better for harm, PII and duplicates; the best evidence for choosing a recipe).")
+    page.table(["recipe", *[kind.replace("_", " ") for kind in kinds]],
+               [[Link(r.name, f"{anchor(r.name)}-truth", plots.recipe_colour(r.name)),
+                 *[metric_cell(r, M.truth(f"{kind}_remaining_share"), "share") for kind in kinds]] for r in recipes])
+
+
+def truth_section(page: Page, recipe: RunView) -> None:
+    """What the recipe left of the planted truth (make-shards): counts and shares, Jaccard levels in order."""
+    kinds = truth_kinds(recipe)
+    if not kinds:
+        return
+    page.heading("Planted truth", 3, f"{anchor(recipe.name)}-truth")
+    rows = []
+    for kind in kinds:
+        planted = recipe.metrics[M.truth(f"{kind}_planted")]
+        share = recipe.metrics.get(M.truth(f"{kind}_remaining_share"))
+        rows.append([kind.replace("_", " "), metric_cell(recipe, M.truth(f"{kind}_planted")),
+                     f"{share * planted:,.0f}" if share is not None else "-",
+                     metric_cell(recipe, M.truth(f"{kind}_remaining_share"), "share")])
+    levels = sorted((float(m.split("_")[2]), m) for m in recipe.metrics
+                    if re.fullmatch(re.escape(M.truth("near_dup_")) + r"[0-9.]+_remaining_share", m))
+    rows += [[f"near duplicates at Jaccard {level:g}", "", "", metric_cell(recipe, name, "share")]
+             for level, name in levels]
+    page.table(["planted", "documents", "left by the recipe", "share left"], rows)
 
 
 def examples_section(page: Page, recipe: RunView) -> None:
-    page.heading("Examples")
+    page.heading("Examples", 3, f"{anchor(recipe.name)}-examples")
     samples = recipe.json_artifact("removed_samples.json", [])
     if not samples:
         page.paragraph("This recipe removed no document.", muted=True)
@@ -397,63 +530,74 @@ def examples_section(page: Page, recipe: RunView) -> None:
     page.table(["rule", "document", "excerpt"], rows)
 
 
-def recipe_page(parent: RunView, recipe: RunView, folder: Path, workdir: Path) -> Page:
-    page = Page(f"Data card: recipe {recipe.name}")
-    page.paragraph(f"Benchmark run {parent.name} ({parent.run_id}); recipe run {recipe.run_id}.", muted=True)
-    page.link("All recipes of this benchmark", "index.html")
-    sources_section(page, parent)
-    processing_section(page, parent, recipe)
+def recipe_section(page: Page, parent: RunView, recipe: RunView, folder: Path, workdir: Path) -> None:
+    page.heading(f"Recipe {recipe.name}", 2, f"recipe-{anchor(recipe.name)}", plots.recipe_colour(recipe.name))
+    page.paragraph(f"Recipe run {recipe.run_id}.", muted=True)
+    processing_section(page, recipe)
     effects_section(page, parent, recipe, folder, workdir)
-    uncertainty_section(page, parent, recipe)
     examples_section(page, recipe)
-    return page
+    truth_section(page, recipe)
 
 
-def comparison_page(parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> Page:
-    page = Page(f"Benchmark {parent.name}: recipe comparison")
-    page.paragraph(f"Run {parent.run_id}; every recipe links to its own data card.", muted=True)
-    detectors = sorted({M.detector_of(m) for r in recipes for m in r.metrics
-                        if m.startswith("harm/") and m.endswith("/readable_rate")})
+def recipe_point(view: RunView) -> plots.RecipePoint:
+    circular = frozenset(key.split(".", 1)[1] for key, value in view.params.items()
+                         if key.startswith("graders.") and value == "circular")
+    return plots.RecipePoint(view.name, view.metrics, circular)
+
+
+def summary_section(page: Page, parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> None:
+    page.heading("Summary")
+    page.paragraph("What each recipe keeps, and how it changes near-duplicates, PII and each kind of harm against "
+                   "the unfiltered input. A change is the recipe's rate minus the unfiltered rate, in points "
+                   "(\"-2.10 pts\": 2.1 points less); \"no measurable change\": its 95 % interval, below it, holds 0; "
+                   "\"not estimable\": no independent detector with a usable web-page calibration grades it.")
     header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with PII"]
-    header += [f"{d} change" for d in detectors] + ["collateral"]
+    header += [f"{kind.replace('_', ' ')} change" for kind in M.KIND_GRADERS] + ["collateral"]
     rows = []
     for recipe in recipes:
-        rows.append([f"{recipe.name}", metric_cell(recipe, M.DOCS_KEPT),
-                     metric_cell(recipe, M.RETENTION_DOCS, "share"),
+        rows.append([Link(recipe.name, f"recipe-{anchor(recipe.name)}", plots.recipe_colour(recipe.name)),
+                     metric_cell(recipe, M.DOCS_KEPT), metric_cell(recipe, M.RETENTION_DOCS, "share"),
                      metric_cell(recipe, M.NEAR_DUP_RATE, "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
-                    + [metric_cell(recipe, M.change(M.harm(d, "readable_rate")), "points") for d in detectors]
-                    + [metric_cell(recipe, M.COLLATERAL, "share")])
+                    + [change_cell(recipe, M.headline_change(kind), "points") for kind in M.KIND_GRADERS]
+                    + [collateral_cell(recipe)])
     page.table(header, rows)
-    for recipe in recipes:
-        page.link(f"Data card: {recipe.name}", f"recipe-{recipe.name}.html")
+    truth_summary(page, recipes)
     if recipes:
-        chart = plots.harm_vs_retention(recipes, detectors, workdir / "harm_vs_retention.png")
-        page.image(chart, "harm rate against retention", "harm_vs_retention.png", folder)
+        baseline = {name.removeprefix(M.unfiltered("")): value for name, value in parent.metrics.items()
+                    if name.startswith(M.unfiltered(""))}
+        chart = plots.headline_chart([recipe_point(r) for r in recipes], baseline, workdir / "headline.png")
+        page.image(chart, "what each recipe keeps against what it leaves", "headline.png", folder)
+
+
+def report_page(parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> Page:
+    page = Page(f"Benchmark {parent.name}: transparency report")
+    page.paragraph(f"Benchmark run {parent.run_id}; code {parent.params.get('code_version', 'unknown')}.", muted=True)
+    page.links([("Summary", "summary"), *[(recipe.name, f"recipe-{anchor(recipe.name)}") for recipe in recipes],
+                ("Sources", "sources"), ("How it was run", "settings"), ("Uncertainty", "uncertainty")])
+    summary_section(page, parent, recipes, folder, workdir)
+    for recipe in recipes:
+        recipe_section(page, parent, recipe, folder, workdir)
     sources_section(page, parent)
+    uncertainty_section(page, parent)
     return page
 
 
 def write_report(run_id: str, output: str | Path, tracking_uri: str | None = None, log: bool = True) -> Path:
-    """Render the comparison page and every recipe page; return the path of index.html."""
+    """Render the page (index.html and index.md) for a benchmark or recipe run; return the path of index.html."""
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # one bar per artifact otherwise
-
     client = MlflowClient(tracking_uri=tracking_uri)
     folder = Path(output)
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         parent, recipes = load_benchmark(client, run_id, workdir)
-        pages = {"index": comparison_page(parent, recipes, folder, workdir)}
-        for recipe in recipes:
-            pages[f"recipe-{recipe.name}"] = recipe_page(parent, recipe, folder, workdir)
-        for name, page in pages.items():
-            (folder / f"{name}.html").write_text(page.render_html())
-            (folder / f"{name}.md").write_text(page.render_markdown())
+        page = report_page(parent, recipes, folder, workdir)
+        write_atomically(folder / "index.html", page.render_html())
+        write_atomically(folder / "index.md", page.render_markdown())
     if log:
         if tracking_uri:
             mlflow.set_tracking_uri(tracking_uri)
         client.log_artifacts(parent.run_id, str(folder), artifact_path="report")
         for recipe in recipes:
-            for suffix in (".html", ".md"):
-                client.log_artifact(recipe.run_id, str(folder / f"recipe-{recipe.name}{suffix}"), "report")
+            client.log_artifact(recipe.run_id, str(folder / "index.html"), "report")
     return folder / "index.html"

@@ -20,6 +20,7 @@ PARAM_LIMIT = 6000
 TAG_ROLE = "cc_sieve.role"
 TAG_RECIPE = "cc_sieve.recipe"
 TAG_BENCHMARK = "cc_sieve.benchmark"
+TAG_RUN_COLOUR = "mlflow.runColor"  # the colour MLflow's UI draws the run in (runs table, charts)
 
 
 def flatten(value, prefix: str = "") -> dict[str, str]:

@@ -19,6 +19,7 @@ import psutil
 import pyarrow.parquet as pq
 import pytest
 
+from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.cluster.standalone import MASTER_CLASS, ClusterLayout, down, up, worker_pids
 from cc_sieve.jobs.config.spark_conf import read_spark_conf
 from tests.support.commands import CC_SIEVE
@@ -28,7 +29,8 @@ from tests.support.samples import CC_SAMPLES
 RECIPES = "raw,gopher,badwords,url-blocklist"
 
 
-COMPARED = ("docs_kept", "retention_docs", "duplicate_rate", "pii_per_1k_docs", "pii_doc_rate", "collateral")
+COMPARED = (M.DOCS_KEPT, M.RETENTION_DOCS, M.NEAR_DUP_RATE, M.EXACT_DUP_RATE, M.PII_PER_1K_DOCS, M.PII_DOC_RATE,
+            M.COLLATERAL)
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +118,7 @@ def recipe_metrics(folder: Path) -> dict[str, dict[str, float]]:
     experiment = client.get_experiment_by_name("cc-sieve")
     runs = client.search_runs([experiment.experiment_id], "tags.`cc_sieve.role` = 'recipe'")
     return {r.data.tags["cc_sieve.recipe"]: {k: v for k, v in r.data.metrics.items()
-                                             if k in COMPARED or k.startswith(("harm_rate.", "removed_first."))}
+                                             if k in COMPARED or k.startswith(("harm/", M.removed_first("")))}
             for r in runs}
 
 

@@ -1,0 +1,82 @@
+"""The Markdown a reviewer reads first in MLflow: each run's description (`mlflow.note.content`).
+
+A recipe's run says what the recipe does, what it keeps and what it changes against the unfiltered input, with
+95 % intervals and one sign convention (metrics.says). The benchmark's run holds the comparison of every
+recipe. Only aggregate numbers and the recipe files' own words are written here; recipe text is escaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cc_sieve.jobs import metrics as M
+from cc_sieve.jobs.redact import markdown_text
+
+TAG_DESCRIPTION = "mlflow.note.content"
+TOP_RULES = 3
+
+
+def share_with_interval(metrics: Mapping[str, float], name: str) -> str:
+    if name not in metrics:
+        return "n/a"
+    low, high = metrics.get(M.interval(name, "ci_low")), metrics.get(M.interval(name, "ci_high"))
+    interval = f" [{low:.1%}, {high:.1%}]" if low is not None and high is not None else ""
+    return f"{metrics[name]:.1%}{interval}"
+
+
+def rate_row(label: str, name: str, metrics: Mapping[str, float], baseline: Mapping[str, float]) -> str:
+    before = f"{baseline[name]:.1%}" if name in baseline else "n/a"
+    return f"| {label} | {before} | {share_with_interval(metrics, name)} | {M.says(metrics, name) or 'n/a'} |"
+
+
+def recipe_description(name: str, description: str, metrics: Mapping[str, float], baseline: Mapping[str, float],
+                       graders: Mapping[str, str]) -> str:
+    kept, docs_in = metrics.get(M.DOCS_KEPT, 0), metrics.get(M.DOCS_IN, 0)
+    lines = [f"**{markdown_text(name)}**: {markdown_text(description)}", "",
+             f"**Keeps {kept:,.0f} of {docs_in:,.0f} documents** ({share_with_interval(metrics, M.RETENTION_DOCS)}) "
+             f"and {metrics.get(M.RETENTION_WORDS, 0):.1%} of the words.", "",
+             "| among kept documents | unfiltered | after recipe [95 %] | change |", "|---|---|---|---|",
+             rate_row("near-duplicates (Jaccard >= 0.8)", M.NEAR_DUP_RATE, metrics, baseline),
+             rate_row("documents with PII", M.PII_DOC_RATE, metrics, baseline)]
+    headline = M.headline_graders(graders)
+    for kind in M.KIND_GRADERS:
+        detector = headline.get(kind)
+        if detector is None:
+            lines.append(f"| {kind.replace('_', ' ')} | | | no independent detector |")
+            continue
+        flagged = M.harm(detector, "readable_rate")
+        lines.append(rate_row(f"{kind.replace('_', ' ')}: flagged by {detector}", flagged, metrics, baseline))
+        lines.append(f"| {kind.replace('_', ' ')}: corrected prevalence (headline) | | | "
+                     f"{M.says_headline(metrics, kind)} |")
+    removals = sorted(((metrics[M.removed_first(rule)], rule) for rule in
+                       {M.rule_of(m) for m in metrics if M.is_removal(m)} if M.removed_first(rule) in metrics),
+                      reverse=True)[:TOP_RULES]
+    lines.append("")
+    if removals:
+        lines.append("Removed first by: " + ", ".join(f"{rule} ({count:,.0f})" for count, rule in removals) + ".")
+    if metrics.get(M.DOCS_REMOVED):
+        lines.append(f"Collateral: {share_with_interval(metrics, M.COLLATERAL)} of the removed documents are "
+                     "flagged by none of the recipe's independent detectors.")
+    lines += ["", "A change is the recipe's rate minus the unfiltered rate (harm: within each language group); "
+              "\"no measurable change\": its 95 % interval holds 0. Details: the report under Artifacts, report/."]
+    return "\n".join(lines)
+
+
+def benchmark_description(run_name: str, baseline: Mapping[str, float], recipes: list[tuple[str, dict]],
+                          shards: int, shards_failed: int) -> str:
+    """The comparison a reviewer decides from, one row per recipe."""
+    header = ["recipe", "docs kept", "near-duplicates", "documents with PII",
+              *[f"{kind.replace('_', ' ')} (headline)" for kind in M.KIND_GRADERS], "collateral"]
+    lines = [f"**{markdown_text(run_name)}**: {baseline.get(M.DOCS_KEPT, 0):,.0f} documents from {shards} shards "
+             f"({shards_failed} failed). Near-duplicates {baseline.get(M.NEAR_DUP_RATE, 0):.1%}, documents with PII "
+             f"{baseline.get(M.PII_DOC_RATE, 0):.1%} before filtering.", "",
+             "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for name, metrics in recipes:
+        collateral = share_with_interval(metrics, M.COLLATERAL) if metrics.get(M.DOCS_REMOVED) else "nothing removed"
+        cells = [markdown_text(name), share_with_interval(metrics, M.RETENTION_DOCS),
+                 M.says(metrics, M.NEAR_DUP_RATE) or "n/a", M.says(metrics, M.PII_DOC_RATE) or "n/a",
+                 *[M.says_headline(metrics, kind) for kind in M.KIND_GRADERS], collateral]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Changes are the recipe minus the unfiltered input (\"-2.1 pts, 30 % less\"); each recipe's run "
+              "has its own summary, and the transparency report is under Artifacts, report/index.html."]
+    return "\n".join(lines)
