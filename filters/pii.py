@@ -149,16 +149,16 @@ def kept(score: float, threshold: float) -> bool:
     return score >= threshold and score > 0
 
 
-def context_can_change(results, context_recognizer_ids: set[str], threshold: float, enhancer) -> bool:
-    """Whether raising the scores of some results (those of recognizers whose context words may be in the
-    text) could change what the analyzer returns: a result that crosses the threshold, or a comparison of
-    scores that Presidio's de-duplication makes (a result is dropped when another of its type contains it
-    with an equal or higher score) that could turn out either way. When not, context words are not needed."""
-    key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+def context_can_change(results, may_be_raised: Callable[[RecognizerResult], bool], threshold: float,
+                       enhancer) -> bool:
+    """Whether raising the scores of some results (those that a context word may be near) could change what the
+    analyzer returns: a result that crosses the threshold, or a comparison of scores that Presidio's
+    de-duplication makes (a result is dropped when another of its type contains it with an equal or higher
+    score) that could turn out either way. When not, context words are not needed."""
     ranges = []
     for result in results:
         low = high = result.score
-        if result.recognition_metadata.get(key) in context_recognizer_ids:
+        if may_be_raised(result):
             high = boosted_score(low, enhancer)
         if kept(low, threshold) != kept(high, threshold):
             return True
@@ -234,7 +234,14 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
     def may_have_lemma(self, lowered_text: str, words: Iterable[str]) -> bool:
         """Whether some token of a text (given lowercased) could have a lemma that contains one of the words,
         as Presidio matches context words (lowercased, as substrings); False needs no spaCy component run."""
-        return any(source in lowered_text for word in words for source in self.lemma_sources(word))
+        return self.first_lemma_source(lowered_text, words) is not None
+
+    def first_lemma_source(self, lowered_text: str, words: Iterable[str]) -> int | None:
+        """Where the first string that a token must hold to have a lemma containing one of the words starts in
+        the text (given lowercased); None when there is none."""
+        positions = [position for word in words for source in self.lemma_sources(word)
+                     if (position := lowered_text.find(source)) >= 0]
+        return min(positions, default=None)
 
     def lemma_sources(self, word: str) -> tuple[str, ...]:
         """Strings one of which a token's lowercased text contains whenever its lemma, lowercased, contains
@@ -286,9 +293,20 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
         lowered = text.lower()
-        context_ids = {recognizer.id for recognizer in recognizers
-                       if recognizer.context and self.nlp_engine.may_have_lemma(lowered, recognizer.context)}
-        if not context and not context_can_change(raw_results, context_ids, self.score_threshold, self):
+        first_source = {recognizer.id: self.nlp_engine.first_lemma_source(lowered, recognizer.context)
+                        for recognizer in recognizers if recognizer.context}
+        if len(lowered) != len(text):  # lower-casing moved characters: positions are not comparable
+            first_source = {key: 0 for key, position in first_source.items() if position is not None}
+        key = RecognizerResult.RECOGNIZER_IDENTIFIER_KEY
+
+        def may_be_raised(result) -> bool:
+            """Presidio reads context words in the lemmas of the tokens up to the one at the result's start: one
+            holding a source either starts before the result ends or runs on, without whitespace, from inside it."""
+            first = first_source.get(result.recognition_metadata.get(key))
+            return first is not None and (first < result.end or not any(
+                char.isspace() for char in text[max(result.end - 1, 0):first]))
+
+        if not context and not context_can_change(raw_results, may_be_raised, self.score_threshold, self):
             return raw_results
         self.completed += 1
         return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(text, nlp_artifacts),
