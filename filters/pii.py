@@ -455,13 +455,34 @@ def guarded_url_pattern(pattern: Pattern) -> Pattern:
     return Pattern(pattern.name, regex, pattern.score)
 
 
+HEX_COLON_HEX = re.compile(r"[0-9a-f]:[0-9a-f]", re.IGNORECASE)
+# Cheap tests that hold wherever a costly pattern of Presidio's matches, read off the pattern: a string every
+# match contains. (recognizer, pattern name) -> test. They cut the search cost on a page about three times.
+PATTERN_GUARDS: dict[tuple[str, str], Callable[[str], bool]] = {
+    # every alternative holds "::", but (h:){7}h, which holds hex ":" hex
+    ("IpRecognizer", "IPv6"): lambda text: "::" in text or HEX_COLON_HEX.search(text) is not None,
+    ("IpRecognizer", "IPv6_unspecified"): lambda text: "::" in text,
+    ("IpRecognizer", "IPv4_mapped"): lambda text: "::" in text,
+    # ... ":" then a dotted quad
+    ("IpRecognizer", "IPv4_embedded"): re.compile(r":[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]").search,
+    # two letters and two digits ([A-Z] ignoring case also matches dotless i, long s and the Kelvin sign)
+    ("IbanRecognizer", "IBAN Generic"): re.compile(r"[A-Za-z\u0131\u017f\u212a]{2}[0-9]{2}").search,
+    ("MacAddressRecognizer", "MAC_COLON_OR_HYPHEN"):
+        re.compile(r"[0-9a-f]{2}[:-][0-9a-f]{2}[:-]", re.IGNORECASE).search,
+    ("MacAddressRecognizer", "MAC_CISCO_DOT"): re.compile(r"[0-9a-f]{4}\.[0-9a-f]{4}\.", re.IGNORECASE).search,
+}
+
+
 def pattern_search(recognizer) -> Callable[[str], bool] | None:
     """A test that is true of every text on which `recognizer` can return a result (one of its patterns matches
     somewhere), for the recognizers whose analyze only runs their patterns; None for the others."""
     if type(recognizer).analyze not in (PatternRecognizer.analyze, IbanRecognizer.analyze):
         return None
-    compiled = [regex.compile(pattern.regex, flags=recognizer.global_regex_flags) for pattern in recognizer.patterns]
-    return lambda text: any(pattern.search(text) is not None for pattern in compiled)
+    always = lambda text: True  # noqa: E731
+    searches = [(PATTERN_GUARDS.get((type(recognizer).__name__, pattern.name), always),
+                 regex.compile(pattern.regex, flags=recognizer.global_regex_flags).search)
+                for pattern in recognizer.patterns]
+    return lambda text: any(guard(text) and search(text) is not None for guard, search in searches)
 
 
 class PiiDetector:
