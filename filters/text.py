@@ -212,12 +212,24 @@ class Memo(dict):
 
 
 _CHUNK_TOKENS = Memo(lambda chunk: spacy_rules().split(chunk))
+# A whitespace-free run longer than this is one token: spaCy's affix rules peel one mark at a time, which is
+# quadratic in the run's length (320,000 "(" took spaCy's tokenizer 51 s); no word of any language is this long.
+LONG_RUN_CHARS = 4000
+
+
+def chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """The tokens of one whitespace-free chunk; a chunk over LONG_RUN_CHARS is one token (and not remembered)."""
+    return (chunk,) if len(chunk) > LONG_RUN_CHARS else _CHUNK_TOKENS[chunk]
 
 
 def tokenize(text: str) -> list[str]:
     """Words and punctuation marks in order, whitespace dropped: spaCy's English tokens, what
-    datatrove's split_into_words returns ("don't" -> "do", "n't"; "U.S." and "3.5" stay whole)."""
-    return list(chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, text.split())))
+    datatrove's split_into_words returns ("don't" -> "do", "n't"; "U.S." and "3.5" stay whole), except
+    that a run of over LONG_RUN_CHARS characters without whitespace is one token."""
+    chunks = text.split()
+    if chunks and max(map(len, chunks)) > LONG_RUN_CHARS:
+        return list(chain.from_iterable(map(chunk_tokens, chunks)))
+    return list(chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, chunks)))
 
 
 _WORD_CHAR = re.compile(r"[^\W_]")
