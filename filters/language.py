@@ -30,6 +30,16 @@ def lid_model_path() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / LID_MODEL
 
 
+def utf8_encodable(text: str) -> str:
+    """The text, with lone surrogates (a JSON string may escape one) as "?": fastText's runtime takes UTF-8
+    and refuses them."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 class FastTextLanguageIdentifier:
     """lid.176 through fastText's runtime, one per Python process (`shared()`); about 2,000 pages/s per core."""
 
@@ -51,7 +61,7 @@ class FastTextLanguageIdentifier:
         lid.176's: ISO 639-1 where there is one ("en"), else ISO 639-2/3 ("ceb", "als")."""
         if not text or text.isspace():
             return None, None
-        labels, probabilities = self.model.predict(text.replace("\n", " "), k=1)
+        labels, probabilities = self.model.predict(utf8_encodable(text).replace("\n", " "), k=1)
         return labels[0].removeprefix(LABEL_PREFIX), min(float(probabilities[0]), 1.0)
 
     def classify_batch(self, batch: Batch) -> list[tuple[str | None, float | None]]:

@@ -45,6 +45,12 @@ def test_the_model_is_lid_176_from_the_installed_wheel():
     assert path.name == "lid.176.ftz" and path.stat().st_size == 938_013
 
 
+def test_a_lone_surrogate_does_not_stop_identification(language_id):
+    # a JSONL line may escape a lone surrogate ("\\ud800"); fastText's runtime refused the text (TypeError)
+    out = annotate(language_id, ["The committee will meet again next week \ud800 to discuss the budget."])
+    assert out["language"] == ["en"] and out["language_score"][0] > 0.5
+
+
 def test_nothing_to_identify_gives_no_language(language_id):
     out = annotate(language_id, ["", "   \n ", None])
     assert out == {"language": [None, None, None], "language_score": [None, None, None]}
