@@ -79,7 +79,8 @@ def bench_adversarial(ordinary: list[dict], annotators: list | None = None) -> t
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cc_sieve.jobs.bench.adversarial", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m cc_sieve.jobs.bench.adversarial",
+                                     description=__doc__.split("\n")[0])
     parser.parse_args(argv)
     annotators = default_annotators()
     text = adversarial_document()
