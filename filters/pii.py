@@ -23,7 +23,16 @@ is how it runs:
 - long texts are split into chunks of at most CHUNK_CHARS (at a line break or space) whose spans are
   shifted back, so a huge document never fails a task: past spaCy's max_length (1,000,000 characters)
   spaCy refuses a text, and well before it the parser and NER run out of memory (measured: +680 MB of
-  peak memory for one 200,000-character text).
+  peak memory for one 200,000-character text);
+- in regex mode a text is analyzed only for the recognizers that can find something in it (a search of each
+  of their patterns, behind cheap guards; for phone numbers, one region-free pass of phonenumbers' candidate
+  search), and most texts not at all (`PiiDetector.entities_to_find`);
+- phone candidates that fail in a region are remembered and not parsed again (`RememberingPhoneNumberMatcher`).
+
+Two patterns are changed so that crawled text cannot stall them, with the same findings on ordinary text: the
+e-mail local part is at most 64 characters (Presidio's unbounded one backtracked quadratically on
+`a.a.a....@`), and the URL patterns' top-level-domain alternation sits behind a lookahead for the same names.
+A whitespace-free run over LONG_RUN_CHARS is one spaCy token (the tokenizer is quadratic in such a run).
 
 Texts are analyzed with the English pipeline whatever their language: the pattern recognizers do not
 depend on it; NER on other languages finds less, and wrong things.
