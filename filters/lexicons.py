@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
-from cc_sieve.filters.language import LanguageIdentifier
+from cc_sieve.filters.language import FastTextLanguageIdentifier
 from cc_sieve.filters.resources import data_path
 
 DEFAULT_LEXICON = "ldnoobw-c4-25e679f"
@@ -112,7 +112,7 @@ class BadWords(DeclaredAnnotator):
     """LDNOOBW matches per document: badwords_match (bool), badwords_count, badwords_language.
 
     `language` picks the list: a code ("en": every document against that list, as C4 did for its
-    English corpus), "detected" (py3langid on the text, see filters/language.py) or "declared" (the
+    English corpus), "detected" (fastText's lid.176 on the text, see filters/language.py) or "declared" (the
     record's language, e.g. WARC-Identified-Content-Language). A document whose language has no
     list gets NULL in every column.
     """
@@ -127,7 +127,7 @@ class BadWords(DeclaredAnnotator):
         self.matchers: dict[str, BadWordsMatcher] = {}
         if language not in ("detected", "declared"):
             self.matchers[language] = BadWordsMatcher.load(lexicon, language)
-        self.identifier = LanguageIdentifier.shared() if language == "detected" else None
+        self.identifier = FastTextLanguageIdentifier.shared() if language == "detected" else None
 
     @classmethod
     def signals(cls, **config) -> tuple[Signal, ...]:

@@ -245,13 +245,14 @@ RULES.range("url_soft_banned_words", "url", UrlBannedWords, default_max=1, null_
 
 # Lexicons, language, PII, duplicates
 RULES.flag("badwords_ldnoobw", "badwords", BadWords, column="badwords_match", source=LDNOOBW, uses=("ldnoobw",),
-           note="the list of the document's language (py3langid); no list, no removal",
+           note="the list of the document's language (fastText lid.176); no list, no removal",
            options={"lexicon": Option("lexicon", DEFAULT_LEXICON, is_path=True),
                     "language": Option("language", "detected")})
 RULES.add("language", "language", "language", LanguageId, default_min=0.65, default_languages=("en",),
-          source="FineWeb, Penedo et al. 2024 (fastText lid.176, English >= 0.65)", uses=("py3langid",),
-          note="py3langid 0.4 probabilities (softmax at temperature sqrt(bytes)), not fastText's; "
-               "a text with nothing to identify has no language and is removed")
+          source="FineWeb, Penedo et al. 2024 (fastText lid.176, English >= 0.65)", uses=("lid.176",),
+          note="fastText lid.176 probabilities as FineWeb's, from its compressed form lid.176.ftz (FineWeb loaded "
+               "lid.176.bin); agreement with py3langid, used before, in docs/performance.md; a text with nothing "
+               "to identify has no language and is removed")
 RULES.range("pii_entities", "pii", PiiAnnotator, column="pii_total", default_max=5, null_removes=False,
             measured_by="pii", uses=("presidio",),
             source="Dolma v1.6, Soldaini et al. 2024 (more than 5 PII entities: document removed)",

@@ -212,12 +212,24 @@ class Memo(dict):
 
 
 _CHUNK_TOKENS = Memo(lambda chunk: spacy_rules().split(chunk))
+# A whitespace-free run longer than this is one token: spaCy's affix rules peel one mark at a time, which is
+# quadratic in the run's length (320,000 "(" took spaCy's tokenizer 51 s); no word of any language is this long.
+LONG_RUN_CHARS = 4000
+
+
+def chunk_tokens(chunk: str) -> tuple[str, ...]:
+    """The tokens of one whitespace-free chunk; a chunk over LONG_RUN_CHARS is one token (and not remembered)."""
+    return (chunk,) if len(chunk) > LONG_RUN_CHARS else _CHUNK_TOKENS[chunk]
 
 
 def tokenize(text: str) -> list[str]:
     """Words and punctuation marks in order, whitespace dropped: spaCy's English tokens, what
-    datatrove's split_into_words returns ("don't" -> "do", "n't"; "U.S." and "3.5" stay whole)."""
-    return list(chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, text.split())))
+    datatrove's split_into_words returns ("don't" -> "do", "n't"; "U.S." and "3.5" stay whole), except
+    that a run of over LONG_RUN_CHARS characters without whitespace is one token."""
+    chunks = text.split()
+    if chunks and max(map(len, chunks)) > LONG_RUN_CHARS:
+        return list(chain.from_iterable(map(chunk_tokens, chunks)))
+    return list(chain.from_iterable(map(_CHUNK_TOKENS.__getitem__, chunks)))
 
 
 _WORD_CHAR = re.compile(r"[^\W_]")
@@ -239,16 +251,18 @@ def _sentence_class(token: str) -> str:
 
 
 _SENTENCE_CLASSES = Memo(_sentence_class)
-_BOUNDARY = re.compile(r"T[TP]*W")
 
 
 def count_sentences(tokens: list[str]) -> int:
     """Sentences as spaCy's sentencizer splits them: a new one starts at the first token that is not
     punctuation after a standalone sentence-ending mark ("." "!" "?" ...; "3.5", "U.S." and "..." are
-    no such mark). The marks are spaCy's Sentencizer.default_punct_chars."""
+    no such mark). The marks are spaCy's Sentencizer.default_punct_chars.
+
+    Over the token classes, a boundary is a W whose nearest token before it other than P is a T: a "TW"
+    once the Ps are dropped. (The regex T[TP]*W counted the same, in time quadratic in a run of marks.)"""
     if not tokens:
         return 0
-    return 1 + len(_BOUNDARY.findall("".join(map(_SENTENCE_CLASSES.__getitem__, tokens))))
+    return 1 + "".join(map(_SENTENCE_CLASSES.__getitem__, tokens)).replace("P", "").count("TW")
 
 
 def per_batch(batch: dict, key: str, compute: Callable[[list], list]) -> list:

@@ -149,6 +149,7 @@ def throughput(name: str) -> str:
 SHARDS, SHARDS_FAILED, RECORDS, RECORDS_SKIPPED, FAILURES, DOCUMENTS, INPUT_MEGABYTES = (
     "input/shards", "input/shards_failed", "input/records", "input/records_skipped", "input/failures",
     "input/documents", "input/megabytes")
+ANNOTATE_FAILED = "input/annotate_failed_documents"  # an annotator over its time budget or raising: NULL values
 
 
 # Counters Spark fills per bucket and language group (jobs/spark/evaluate.py), before any metric.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from cc_sieve.filters.harm import ENGLISH, HarmAnnotator, ProfanityScorer, text_lines
-from cc_sieve.filters.language import LanguageIdentifier
+from cc_sieve.filters.language import FastTextLanguageIdentifier
 from cc_sieve.jobs.bench.quality import sample_documents
 from cc_sieve.jobs.bench.timing import Measurement, megabytes, ratio_table, timed
 from cc_sieve.jobs.errors import run_command
@@ -43,7 +43,7 @@ def bench_harm(texts: list[str]) -> list[Measurement]:
                            seconds)]
 
     scorer = ProfanityScorer()
-    identifier = LanguageIdentifier.shared()
+    identifier = FastTextLanguageIdentifier.shared()
     english = [text for text in texts if identifier.classify(text)[0] == ENGLISH]
     lines = sum(len(text_lines(text)) for text in english)
     _, seconds = timed(lambda: len(scorer.max_line_scores(english)))

@@ -8,7 +8,10 @@ ones with --quick), made once under OUTPUT/shards and reused while the request i
    pipeline (cc-sieve's reader + quality rules + MinHash vs datatrove's WarcReader -> Trafilatura ->
    Gopher/C4/FineWeb filters -> MinhashDedupSignature), quality rules, harm detectors, PII (regex
    and full Presidio vs naive per-document Presidio), MinHash (vs datasketch) — the last ones from
-   jobs/bench_quality.py, bench_harm.py, bench_pii.py and bench_dedup.py.
+   jobs/bench_quality.py, bench_harm.py, bench_pii.py and bench_dedup.py; then the whole annotate pass of
+   the default preset on every page of shard 0 beside its figure before (jobs/bench/annotate.py), its PII
+   findings against Presidio's on 10,000 pieces of the pages and on every labeled text, and the 1 MB
+   adversarial document beside ordinary pages (jobs/bench/adversarial.py).
 2. Spark local[2], end to end (ingest: read + extract to Parquet; MinHash signatures; near-duplicate
    clusters) over 1, 2, 4 and 8 shards: wall time, docs/s, MB/s, peak RSS of the JVMs and of the
    Python workers (sampled every 0.2 s), and the share of planted duplicates the clusters find.
@@ -48,6 +51,9 @@ from cc_sieve.filters.minhash import MinHashAnnotator
 from cc_sieve.filters.planting import TRUTH_FILE
 from cc_sieve.filters.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
 from cc_sieve.filters.resources import REPO_ROOT
+from cc_sieve.filters.text import fixed_pieces
+from cc_sieve.jobs.bench.adversarial import bench_adversarial, default_annotators
+from cc_sieve.jobs.bench.annotate import PIECE_CHARS, bench_annotate_pass, pii_identity
 from cc_sieve.jobs.bench.dedup import bench_dedup_stage, bench_minhash
 from cc_sieve.jobs.bench.harm import bench_harm
 from cc_sieve.jobs.bench.pii import bench_pii
@@ -55,7 +61,7 @@ from cc_sieve.jobs.bench.quality import bench_quality
 from cc_sieve.jobs.bench.timing import Measurement, megabytes, ratio_table, timed
 from cc_sieve.jobs.cluster.standalone import ClusterLayout, down, up, worker_pids
 from cc_sieve.jobs.config.measurements import minhash_spec
-from cc_sieve.jobs.config.presets import DedupConfig
+from cc_sieve.jobs.config.presets import DedupConfig, load_benchmark_config
 from cc_sieve.jobs.errors import run_command
 from cc_sieve.jobs.generator import make_shards as make_shards_module
 from cc_sieve.jobs.generator.make_shards import SUMMARY_FILE, ShardOptions, make_shards
@@ -83,6 +89,8 @@ class BenchSizes:
     pipeline_docs: int
     quality_docs: int
     stage_docs: int
+    annotate_docs: int | None  # pages of shard 0 for the whole annotate pass (None: all)
+    identity_pieces: int  # 2,000-character pieces on which PII findings are compared with Presidio's
     dedup_sizes: tuple[int, ...]
     warm_up: bool  # run the Spark job once, untimed, before measuring (quick runs only check it works)
     cluster: bool
@@ -90,8 +98,8 @@ class BenchSizes:
     @classmethod
     def of(cls, quick: bool, shard_mb: float | None = None) -> BenchSizes:
         if quick:
-            return cls(shard_mb or 1.5, (1, 2), 40, 20, 40, 100, (300,), False, False)
-        return cls(shard_mb or 100.0, (1, 2, 4, 8), 400, 150, 300, 1000, (10_000, 100_000), True, True)
+            return cls(shard_mb or 1.5, (1, 2), 40, 20, 40, 100, 100, 100, (300,), False, False)
+        return cls(shard_mb or 100.0, (1, 2, 4, 8), 400, 150, 300, 1000, None, 10_000, (10_000, 100_000), True, True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,6 +217,16 @@ def bench_extract(path: Path, limit: int) -> list[Measurement]:
     _, reference = timed(lambda: [extractor.extract(page) for page in pages])
     return [Measurement("extract", "resiliparse main content (cc-sieve)", False, len(payloads), size_mb, ours, on),
             Measurement("extract", "trafilatura (datatrove's extractor)", True, len(payloads), size_mb, reference, on)]
+
+
+def identity_pieces(shards: BenchShards, first: list[dict], count: int) -> list[str]:
+    """`count` pieces of PIECE_CHARS characters of the bench pages: shard 0's, then the next shards' as needed."""
+    pieces = fixed_pieces([d["text"] or "" for d in first], PIECE_CHARS)
+    for path in shards.paths[1:]:
+        if len(pieces) >= count:
+            break
+        pieces += fixed_pieces([d["text"] or "" for d in read_documents(path)], PIECE_CHARS)
+    return pieces[:count]
 
 
 def quality_annotators() -> list:
@@ -547,6 +565,12 @@ def main(argv: list[str] | None = None) -> int:
     stage("extract", lambda: bench_extract(first, sizes.extract_docs))
     stage("pipeline", lambda: bench_pipeline(first, sizes.pipeline_docs, out / "work" / "datatrove"))
     stage("quality", lambda: bench_quality_rules(documents[:sizes.quality_docs]))
+    annotators = default_annotators()
+    stage("annotate", lambda: bench_annotate_pass(documents[:sizes.annotate_docs], annotators)[0])
+    stage("pii-identity", lambda: pii_identity(identity_pieces(shards, documents, sizes.identity_pieces),
+                                               load_benchmark_config().pii.entities,
+                                               load_benchmark_config().pii.score_threshold)[0])
+    stage("adversarial", lambda: bench_adversarial(documents[:100], annotators)[0])
     texts = [d["text"] for d in documents[:sizes.stage_docs]]
 
     for name, function in [("harm", lambda: bench_harm(texts)), ("pii", lambda: bench_pii(texts, args.quick)),

@@ -69,7 +69,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from cc_sieve.filters.language import LanguageIdentifier
+from cc_sieve.filters.language import Py3LangIdentifier
 from cc_sieve.filters.lexicons import ISO_639_3_TO_1
 from cc_sieve.filters.planting import TRUTH_FILE, insert_paragraph, near_duplicate, shingle_words
 from cc_sieve.filters.resources import data_path
@@ -201,7 +201,7 @@ def real_documents() -> list[dict]:
 
 def language_pools(documents: list[dict]) -> list[LanguagePool]:
     """Distinct lines per language (py3langid on each real document), languages with enough of them."""
-    identifier = LanguageIdentifier.shared()
+    identifier = Py3LangIdentifier.shared()
     grouped: dict[str, list[dict]] = {}
     for document in documents:
         language, _ = identifier.classify(document["text"])

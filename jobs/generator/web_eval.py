@@ -45,7 +45,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from cc_sieve.filters.harm import HarmAnnotator
-from cc_sieve.filters.language import LanguageIdentifier
+from cc_sieve.filters.language import Py3LangIdentifier
 from cc_sieve.filters.pii import EXCERPT_SCORE_THRESHOLD, NER_ENTITIES, PiiDetector
 from cc_sieve.filters.resources import REPO_ROOT, data_path
 from cc_sieve.jobs.config.loading import validate_flags
@@ -171,7 +171,7 @@ def script_of(text: str) -> str:
     return counts.most_common(1)[0][0] if counts else "other"
 
 
-def language_group(text: str, identifier: LanguageIdentifier) -> str:
+def language_group(text: str, identifier: Py3LangIdentifier) -> str:
     """english (Latin script, detected as English by py3langid, as the harm detectors decide), latin
     (another Latin-script language), cjk, cyrillic or other (other scripts, or no letters)."""
     script = script_of(text)
@@ -254,7 +254,7 @@ def draw(pool: list[PoolUnit], size: int, minimum: int, rare: int, seed: int) ->
 
 
 def build_pool(units: Sequence[Unit]) -> list[PoolUnit]:
-    identifier = LanguageIdentifier.shared()
+    identifier = Py3LangIdentifier.shared()  # the identifier the set was drawn with
     pool = [PoolUnit(unit, language_group(unit.text, identifier), flags)
             for unit, flags in zip(units, detector_flags(units), strict=True)]
     assign_strata(pool)

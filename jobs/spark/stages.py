@@ -54,6 +54,7 @@ class Annotated:
     measures: MeasureColumns
     specs: list[AnnotatorSpec]
     annotator_seconds: dict[str, float]
+    failed_documents: int = 0  # documents with an annotate_failures row (an annotator too slow or raising on it)
 
 
 def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions) -> IngestSummary:
@@ -82,10 +83,11 @@ def annotate_stage(spark, documents: DataFrame, config: BenchmarkConfig, recipes
     path = out / "annotations"
     annotations.write.mode("overwrite").parquet(str(path))
     table = spark.read.parquet(str(path))
+    failed = table.where(F.size("annotate_failures") > 0).count()
     print(f"[annotate] {len(specs)} annotators, {len(table.columns)} columns in "
-          f"{time.perf_counter() - started:.1f} s")
+          f"{time.perf_counter() - started:.1f} s; {failed:,} documents with an annotator too slow or failing")
     return Annotated(table, measure_columns(table.columns, config), specs,
-                     {name: accumulator.value for name, accumulator in timers.items()})
+                     {name: accumulator.value for name, accumulator in timers.items()}, failed)
 
 
 def with_pii_density(annotations: DataFrame, threshold: float) -> DataFrame:

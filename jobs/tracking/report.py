@@ -294,6 +294,8 @@ def sources_section(page: Page, parent: RunView) -> None:
         ["records read", metric_cell(parent, M.RECORDS)],
         ["records skipped", metric_cell(parent, M.RECORDS_SKIPPED)],
         ["documents", metric_cell(parent, M.DOCUMENTS)],
+        ["documents an annotator gave up on (time budget or error; their values are empty)",
+         metric_cell(parent, M.ANNOTATE_FAILED)],
         ["input size (MB)", metric_cell(parent, M.INPUT_MEGABYTES, "number")],
         ["captures from", sources.get("first_capture") or "unknown"],
         ["captures to", sources.get("last_capture") or "unknown"],

@@ -27,13 +27,16 @@ def row_of(rows: list[dict], detector: str, dataset: str) -> dict:
     return next(row for row in rows if row["detector"] == detector and row["dataset"] == dataset)
 
 
-# Floors a little under the figures measured with the default thresholds (README, "Harm detectors").
+# Floors a little under the figures measured with the default thresholds (README, "Harm detectors"). With
+# fastText's lid.176 as the language identifier (py3langid before), a few short toxic Jigsaw comments read as
+# another language, so the Jigsaw recalls fell (ldnoobw 15 -> 14 of 29, profanity 19 -> 17) and their floors
+# with them; the Davidson figures rose a little (more tweets read as English).
 FLOORS = {
     ("ldnoobw", "davidson-tweets"): (0.98, 0.70),
-    ("ldnoobw", "jigsaw-train-sample"): (0.60, 0.50),
+    ("ldnoobw", "jigsaw-train-sample"): (0.60, 0.45),
     ("davidson_hate", "davidson-tweets"): (0.45, 0.40),
     ("profanity", "davidson-tweets"): (0.99, 0.82),
-    ("profanity", "jigsaw-train-sample"): (0.85, 0.64),
+    ("profanity", "jigsaw-train-sample"): (0.85, 0.55),
 }
 
 
@@ -62,7 +65,7 @@ def test_precision_and_recall_stay_above_their_floors(rows, detector, dataset):
 
 def test_texts_the_english_only_detectors_cannot_read_count_as_missed(rows):
     row = row_of(rows, "profanity", "davidson-tweets")
-    assert 1_000 < row["unread"] < 2_000  # tweets py3langid does not call English (most: Nigerian Pidgin)
+    assert 1_000 < row["unread"] < 2_000  # tweets lid.176 does not call English (1,223)
     assert row["flagged"] + row["unread"] <= row["n"]
 
 

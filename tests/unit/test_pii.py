@@ -232,7 +232,9 @@ def test_context_can_change_only_when_a_boost_crosses_the_threshold_or_decides_a
     def result(entity, start, end, score, recognizer):
         return RecognizerResult(entity, start, end, score, recognition_metadata={key: recognizer})
 
-    with_context = {"phone"}
+    def with_context(result) -> bool:  # a context word of recognizer "phone" may be near
+        return result.recognition_metadata[key] == "phone"
+
     assert context_can_change([result("PHONE_NUMBER", 0, 10, 0.4, "phone")], with_context, 0.5, enhancer)
     assert not context_can_change([result("PHONE_NUMBER", 0, 10, 0.4, "other")], with_context, 0.5, enhancer)
     assert not context_can_change([result("PHONE_NUMBER", 0, 10, 0.1, "phone")], with_context, 0.5, enhancer)
