@@ -109,8 +109,8 @@ submit: setup
 
 # The MLflow UI over the local store the benchmark writes (sqlite:///mlflow.db), on 127.0.0.1 only.
 mlflow-ui: setup
-	$(VENV)/bin/mlflow server --backend-store-uri sqlite:///mlflow.db --default-artifact-root ./mlruns \
-		--host 127.0.0.1 --port 5000
+	MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false $(VENV)/bin/mlflow server --backend-store-uri sqlite:///mlflow.db \
+		--default-artifact-root ./mlruns --host 127.0.0.1 --port 5000
 
 clean:
 	rm -rf $(BUILD) spark-warehouse metastore_db derby.log

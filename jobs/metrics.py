@@ -59,8 +59,9 @@ HEADLINE = {
     NEAR_DUP_RATE: "kept documents with another kept document at estimated word 5-gram Jaccard >= 0.8",
     PII_DOC_RATE: "kept documents (among those the PII measurement scanned) holding a PII entity",
     COLLATERAL: "removed documents that none of the recipe's independent harm detectors flags",
-    **{f"{kind}_change": f"change of the {kind} rate against the unfiltered input, within each language group, "
-                         f"in the rate's units (-0.02: 2 points less), by the kind's headline grader"
+    **{f"{kind}_change": f"change of the {kind} prevalence (corrected for the headline grader's web-page recall "
+                         f"and specificity) against the unfiltered input, within each language group, as a share "
+                         f"(-0.02: 2 points less); absent when no calibrated independent detector grades it"
        for kind in KIND_GRADERS},
 }
 

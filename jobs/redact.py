@@ -30,6 +30,8 @@ FORMULA_START = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
 # ASCII punctuation that means something to Markdown (CommonMark, GitHub tables and strikethrough), escaped
 # with a backslash; HTML's own characters become entities, which every renderer shows as the character.
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=:$^])")
+# MLflow's UI renders descriptions with showdown, which unescapes only these (a `\:` would show its backslash).
+SHOWDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!])")
 HTML_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 HTML_SPECIAL = re.compile("[&<>\"']")
 LINE_BREAK = re.compile("\r\n|[\n\r\v\f\x85\u2028\u2029]")
@@ -91,8 +93,8 @@ def redact_uris_in(text: str) -> str:
 
 def redact_setting(key: str, value: object) -> str:
     """A setting's value as it may be shown or logged: masked when its key names a secret, a password, a
-    token, an access key or a credential; otherwise redacted as a URI (a local value is kept, escaped)."""
-    return "*********(redacted)" if SECRET_SETTING.search(key) else redact_uri(str(value))
+    token, an access key or a credential; otherwise with every URI in it redacted (the rest kept, escaped)."""
+    return "*********(redacted)" if SECRET_SETTING.search(key) else redact_uris_in(str(value))
 
 
 def csv_cell(value: object) -> object:
@@ -107,10 +109,16 @@ def csv_cell(value: object) -> object:
     return text
 
 
-def markdown_text(text: object) -> str:
+def markdown_text(text: object, punctuation: re.Pattern = MARKDOWN_SPECIAL) -> str:
     """`text` as one line of Markdown that renders as exactly that text: HTML characters as entities,
     Markdown punctuation backslash-escaped (no emphasis, link, image, heading, list, code or table pipe),
     line breaks as spaces, other control characters as `printable` writes them."""
     line = printable(LINE_BREAK.sub(" ", str(text)))
-    escaped = MARKDOWN_SPECIAL.sub(r"\\\1", line)
+    escaped = punctuation.sub(r"\\\1", line)
     return HTML_SPECIAL.sub(lambda match: HTML_ENTITIES[match.group()], escaped)
+
+
+def mlflow_markdown_text(text: object) -> str:
+    """`markdown_text` for MLflow's run descriptions: only the punctuation its renderer unescapes is escaped
+    (HTML is always an entity there, so nothing can become a tag, an image or a link target)."""
+    return markdown_text(text, SHOWDOWN_SPECIAL)

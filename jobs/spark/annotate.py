@@ -26,9 +26,11 @@ import pyarrow as pa
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 
 from cc_sieve.filters.base import Annotator, AnnotatorSpec
+from cc_sieve.jobs.redact import redact_uri
 
 # Document columns carried into the annotations table (everything except the text). The
-# record's declared language is renamed, so a language-identification annotator owns `language`.
+# record's declared language is renamed, so a language-identification annotator owns `language`; the URL keeps
+# scheme, host and path only (a query string can hold an e-mail address; the documents table keeps it whole).
 CARRIED_COLUMNS = ["doc_id", "url", "host", "crawl_id", "fetch_date", "source_shard", "record_offset",
                    "record_type", "content_type", "content_bytes", "text_chars"]
 DECLARED_LANGUAGE = pa.field("declared_language", pa.string())
@@ -146,6 +148,7 @@ def annotate_batch(batch: pa.RecordBatch, annotators: list[Annotator], schema: p
                    seconds: dict[str, float], budget: Budget = Budget()) -> pa.RecordBatch:
     columns = batch.to_pydict()
     out: dict[str, list] = {name: columns[name] for name in CARRIED_COLUMNS}
+    out["url"] = [None if url is None else redact_uri(url) for url in columns["url"]]  # annotators read the whole
     out["declared_language"] = columns["language"]
     out["words"] = count_words(columns["text"])
     failures: list[list[dict]] = [[] for _ in range(batch.num_rows)]

@@ -28,18 +28,21 @@ from cc_sieve.filters.web_calibration import stored_calibration
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import BenchmarkConfig
 from cc_sieve.jobs.config.recipes import Recipe
-from cc_sieve.jobs.redact import printable, redact_uri
+from cc_sieve.jobs.redact import csv_cell, printable, redact_setting, redact_uri
 from cc_sieve.jobs.spark.evaluate import Evaluation, RecipeEvaluation
 from cc_sieve.jobs.spark.ingest import IngestSummary
 from cc_sieve.jobs.tracking import plots
 from cc_sieve.jobs.tracking.descriptions import TAG_DESCRIPTION, benchmark_description, recipe_description
 from cc_sieve.jobs.tracking.runs import (
+    BENCHMARK_COLOUR,
+    EXPERIMENT_KIND,
     TAG_BENCHMARK,
     TAG_RECIPE,
     TAG_ROLE,
     TAG_RUN_COLOUR,
     code_version,
     config_hash,
+    dashboard_view_tag,
     flatten,
     log_metrics,
     log_params,
@@ -75,6 +78,7 @@ class BenchmarkResult:
     recipe_run_ids: dict[str, str]
     stage_seconds: dict[str, float]
     harm_detectors: list[str]
+    experiment_id: str = ""
     report_dir: str | None = field(default=None)
 
 
@@ -84,7 +88,7 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
     with open(path, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fieldnames)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)
     return path
 
 
@@ -134,7 +138,7 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
     config, ingest, evaluation, out = run.config, run.ingest, run.evaluation, run.output
     if config.tracking.uri:
         mlflow.set_tracking_uri(config.tracking.uri)
-    mlflow.set_experiment(config.tracking.experiment)
+    experiment_id = prepare_experiment(config.tracking.experiment)
     artifacts = out / "artifacts"
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     config_dump = config.model_dump()
@@ -144,13 +148,14 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
     if len(sources) > 1:
         print(f"[warning] the shards hold text of {len(sources)} kinds ({'; '.join(sources)}): the rates blend "
               "them, and the same captures give other rates as WARC than as WET")
-    with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags={TAG_ROLE: "benchmark"}) as parent, \
+    with mlflow.start_run(run_name=f"{config.name}-{stamp}",
+                          tags={TAG_ROLE: "benchmark", TAG_RUN_COLOUR: BENCHMARK_COLOUR}) as parent, \
             failure_recorded():
         log_params({
-            **flatten(config_dump, "config"),
+            **{key: redact_setting(key, value) for key, value in flatten(config_dump, "config").items()},
             "input.shards": str(ingest.shards),
             "input.crawl_ids": ",".join(ingest.crawl_ids) or "unknown",
-            "spark.master": run.spark_master,
+            "spark.master": redact_uri(run.spark_master),
             "spark.default_parallelism": str(run.spark_parallelism),
             "code_version": code_version(),
             "config_hash": config_hash(config_dump),
@@ -216,7 +221,7 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
                            tracking_uri=mlflow.get_tracking_uri(), output=str(out), baseline=evaluation.baseline,
                            recipes=evaluation.recipes,
                            recipe_run_ids=run_ids, stage_seconds=run.stage_seconds,
-                           harm_detectors=evaluation.harm_detectors)
+                           harm_detectors=evaluation.harm_detectors, experiment_id=experiment_id)
 
 
 def recipe_point(result: RecipeEvaluation) -> plots.RecipePoint:
@@ -240,6 +245,26 @@ def comparison_frame(evaluation: Evaluation) -> pd.DataFrame:
         row[M.COLLATERAL] = m.get(M.COLLATERAL)
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def prepare_experiment(name: str) -> str:
+    """The experiment (created with its artifacts beside a SQLite store, whatever the working folder), tagged
+    to open on the runs table with the headline view saved; set active."""
+    client = MlflowClient()
+    found = client.get_experiment_by_name(name)
+    experiment_id = found.experiment_id if found else client.create_experiment(
+        name, artifact_location=artifact_root(mlflow.get_tracking_uri()))
+    for key, value in [*EXPERIMENT_KIND.items(), dashboard_view_tag(list(M.HEADLINE))]:
+        client.set_experiment_tag(experiment_id, key, value)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def artifact_root(tracking_uri: str) -> str | None:
+    """`mlruns/` beside a SQLite store's file (MLflow's default is the working folder's); None: the server's."""
+    if not tracking_uri.startswith("sqlite:///"):
+        return None
+    return (Path(tracking_uri.removeprefix("sqlite:///")).resolve().parent / "mlruns").as_uri()
 
 
 def log_input_manifest(out: Path) -> None:

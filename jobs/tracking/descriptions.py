@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cc_sieve.jobs import metrics as M
-from cc_sieve.jobs.redact import markdown_text
+from cc_sieve.jobs.redact import mlflow_markdown_text as markdown_text
 
 TAG_DESCRIPTION = "mlflow.note.content"
 TOP_RULES = 3
@@ -32,13 +32,15 @@ def rate_row(label: str, name: str, metrics: Mapping[str, float], baseline: Mapp
 def recipe_description(name: str, description: str, metrics: Mapping[str, float], baseline: Mapping[str, float],
                        graders: Mapping[str, str]) -> str:
     kept, docs_in = metrics.get(M.DOCS_KEPT, 0), metrics.get(M.DOCS_IN, 0)
-    lines = [f"**{markdown_text(name)}**: {markdown_text(description)}", "",
-             f"**Keeps {kept:,.0f} of {docs_in:,.0f} documents** ({share_with_interval(metrics, M.RETENTION_DOCS)}) "
-             f"and {metrics.get(M.RETENTION_WORDS, 0):.1%} of the words.", "",
+    headline = M.headline_graders(graders)
+    harm = "; ".join(f"{kind.replace('_', ' ')}: {M.says_headline(metrics, kind)}" for kind in M.KIND_GRADERS)
+    lines = [f"**{markdown_text(name)} keeps {kept:,.0f} of {docs_in:,.0f} documents** "
+             f"({share_with_interval(metrics, M.RETENTION_DOCS)}) and {metrics.get(M.RETENTION_WORDS, 0):.1%} "
+             f"of the words. Near-duplicates: {M.says(metrics, M.NEAR_DUP_RATE) or 'n/a'}; documents with PII: "
+             f"{M.says(metrics, M.PII_DOC_RATE) or 'n/a'}. Harm (corrected prevalence): {harm}.", "",
              "| among kept documents | unfiltered | after recipe [95 %] | change |", "|---|---|---|---|",
              rate_row("near-duplicates (Jaccard >= 0.8)", M.NEAR_DUP_RATE, metrics, baseline),
              rate_row("documents with PII", M.PII_DOC_RATE, metrics, baseline)]
-    headline = M.headline_graders(graders)
     for kind in M.KIND_GRADERS:
         detector = headline.get(kind)
         if detector is None:
@@ -57,7 +59,8 @@ def recipe_description(name: str, description: str, metrics: Mapping[str, float]
     if metrics.get(M.DOCS_REMOVED):
         lines.append(f"Collateral: {share_with_interval(metrics, M.COLLATERAL)} of the removed documents are "
                      "flagged by none of the recipe's independent detectors.")
-    lines += ["", "A change is the recipe's rate minus the unfiltered rate (harm: within each language group); "
+    lines += ["", f"What it does: {markdown_text(description)}", "",
+              "A change is the recipe's rate minus the unfiltered rate (harm: within each language group); "
               "\"no measurable change\": its 95 % interval holds 0. Details: the report under Artifacts, report/."]
     return "\n".join(lines)
 

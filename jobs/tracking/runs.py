@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
@@ -21,6 +22,24 @@ TAG_ROLE = "cc_sieve.role"
 TAG_RECIPE = "cc_sieve.recipe"
 TAG_BENCHMARK = "cc_sieve.benchmark"
 TAG_RUN_COLOUR = "mlflow.runColor"  # the colour MLflow's UI draws the run in (runs table, charts)
+BENCHMARK_COLOUR = "#24292f"  # the benchmark's own run, beside its recipes' colours (plots.recipe_colour)
+# MLflow's UI opens an experiment tagged as model development on its runs table (not the GenAI overview), and
+# loads a view saved in an experiment tag `mlflow.sharedViewState.<key>` from `#/experiments/<id>/runs?
+# viewStateShareKey=<key>`: the view below shows the headline metrics as columns.
+EXPERIMENT_KIND = {"mlflow.experimentKind": "custom_model_development"}
+DASHBOARD_VIEW = "cc-sieve-headline"
+
+
+def dashboard_view_tag(headline_metrics: list[str]) -> tuple[str, str]:
+    """The experiment tag that saves the reviewer's view: the headline metrics as columns, newest run first."""
+    columns = [f"metrics.`{name}`" for name in headline_metrics]
+    state = {"orderByKey": "attributes.start_time", "orderByAsc": False, "selectedColumns": columns,
+             "columnOrder": columns}
+    return f"mlflow.sharedViewState.{DASHBOARD_VIEW}", json.dumps(state)
+
+
+def dashboard_url(server: str, experiment_id: str) -> str:
+    return f"{server.rstrip('/')}/#/experiments/{experiment_id}/runs?viewStateShareKey={DASHBOARD_VIEW}"
 
 
 def flatten(value, prefix: str = "") -> dict[str, str]:
@@ -59,8 +78,18 @@ def metric_name(name: str) -> str:
     return "".join(c if c.isalnum() or c in "_-./ " else "_" for c in name)
 
 
+SIGNIFICANT_DIGITS = 4
+
+
+def readable(value: float) -> float:
+    """A metric as MLflow's UI shows it whole: 4 significant digits (0.1341, not 0.13407821229050279);
+    counts stay exact. Four digits are more than the intervals support."""
+    value = float(value)
+    return value if value.is_integer() or not math.isfinite(value) else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
 def log_metrics(metrics: dict[str, float]) -> None:
-    mlflow.log_metrics({metric_name(k): float(v) for k, v in metrics.items()})
+    mlflow.log_metrics({metric_name(k): readable(v) for k, v in metrics.items()})
 
 
 def log_params(params: dict[str, str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -22,6 +23,7 @@ from cc_sieve.jobs.commands.benchmark import apply_overrides, parse_args, run_be
 from cc_sieve.jobs.config.presets import load_benchmark_config
 from cc_sieve.jobs.config.recipes import load_recipe, load_recipes
 from cc_sieve.jobs.reading.inputs import resolve_inputs
+from cc_sieve.jobs.tracking.runs import dashboard_url
 from tests.support.s3server import ACCESS_KEY, SECRET_KEY, free_port
 from tests.support.samples import CC_SAMPLES
 
@@ -214,13 +216,16 @@ def test_notebook_runs_against_the_store(benchmark_run, tmp_path):
         assert recipe in outputs
 
 
-def test_mlflow_server_on_loopback_serves_the_runs_over_rest(benchmark_run):
+@pytest.fixture(scope="module")
+def mlflow_server(benchmark_run):
+    """`mlflow server` over the benchmark's store, on 127.0.0.1 for this module's tests."""
     port = free_port()
     server = subprocess.Popen([str(Path(sys.executable).parent / "mlflow"), "server", "--backend-store-uri",
                                benchmark_run["tracking_uri"], "--host", "127.0.0.1", "--port", str(port),
-                               "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                               "--workers", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"})  # no job workers
+    base = f"http://127.0.0.1:{port}"
     try:
-        base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -228,20 +233,69 @@ def test_mlflow_server_on_loopback_serves_the_runs_over_rest(benchmark_run):
                     break
             except OSError:
                 time.sleep(1)
-        experiment_id = children(benchmark_run)[0].info.experiment_id
-        request = urllib.request.Request(f"{base}/api/2.0/mlflow/runs/search", method="POST",
-                                         headers={"Content-Type": "application/json"},
-                                         data=json.dumps({"experiment_ids": [experiment_id],
-                                                          "max_results": 100}).encode())
-        with urllib.request.urlopen(request, timeout=30) as response:
-            runs = json.load(response)["runs"]
-        parent = children(benchmark_run)[0]
-        assert sorted(r["info"]["run_name"] for r in runs) == sorted([*RECIPES, parent.info.run_name])
-        served = {r["info"]["run_id"]: r for r in runs}[parent.info.run_id]
-        assert {m["key"]: m["value"] for m in served["data"]["metrics"]}[M.DOCUMENTS] == 716
+        yield base
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_mlflow_server_on_loopback_serves_the_runs_over_rest(benchmark_run, mlflow_server):
+    experiment_id = children(benchmark_run)[0].info.experiment_id
+    request = urllib.request.Request(f"{mlflow_server}/api/2.0/mlflow/runs/search", method="POST",
+                                     headers={"Content-Type": "application/json"},
+                                     data=json.dumps({"experiment_ids": [experiment_id],
+                                                      "max_results": 100}).encode())
+    with urllib.request.urlopen(request, timeout=30) as response:
+        runs = json.load(response)["runs"]
+    parent = children(benchmark_run)[0]
+    assert sorted(r["info"]["run_name"] for r in runs) == sorted([*RECIPES, parent.info.run_name])
+    served = {r["info"]["run_id"]: r for r in runs}[parent.info.run_id]
+    assert {m["key"]: m["value"] for m in served["data"]["metrics"]}[M.DOCUMENTS] == 716
+
+
+def test_the_dashboard_in_a_browser_shows_the_headline_the_descriptions_and_the_report(benchmark_run,
+                                                                                        mlflow_server):
+    """What a reviewer sees in MLflow's UI, in headless Chromium: the saved headline view (the benchmark's run
+    expanded to its recipes, with their colours and headline columns), a recipe's run with its description,
+    and the report inside MLflow's artifact viewer. Screenshots go to build/test-artifacts/."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    assert chromium, "chromium is not installed: `make test` installs the Debian package chromium"
+    parent, recipe_runs = children(benchmark_run)
+    experiment = parent.info.experiment_id
+    fineweb = next(r for r in recipe_runs if r.data.tags["cc_sieve.recipe"] == "fineweb")
+    shots = REPO_ROOT / "build" / "test-artifacts"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1700, "height": 1000})
+        page.goto(dashboard_url(mlflow_server, experiment))
+        page.get_by_text(parent.info.run_name).wait_for(timeout=60_000)
+        for column in (M.RETENTION_DOCS, M.NEAR_DUP_RATE, M.PII_DOC_RATE, M.COLLATERAL):
+            assert page.get_by_test_id(f"sort-header-{column}").is_visible(), column
+        page.get_by_role("button", name="Close").last.click()  # MLflow's assistant panel, beside the table
+        page.get_by_role("row").filter(has_text=parent.info.run_name).get_by_role("button").first.click()
+        for recipe in RECIPES:
+            page.get_by_role("link", name=recipe, exact=True).wait_for(timeout=30_000)
+        retention = str(fineweb.data.metrics[M.RETENTION_DOCS])  # logged with 4 significant digits: shown whole
+        assert len(retention) <= 6 and retention in page.get_by_role("row").filter(has_text="fineweb").inner_text()
+        page.screenshot(path=shots / "mlflow-runs.png")
+
+        page.goto(f"{mlflow_server}/#/experiments/{experiment}/runs/{fineweb.info.run_id}")
+        kept = fineweb.data.metrics[M.DOCS_KEPT]
+        page.get_by_text(f"fineweb keeps {kept:,.0f} of 716 documents").wait_for(timeout=60_000)
+        page.screenshot(path=shots / "mlflow-recipe-run.png", full_page=True)
+
+        page.goto(f"{mlflow_server}/#/experiments/{experiment}/runs/{parent.info.run_id}/artifacts/report/index.html")
+        report = page.frame_locator("iframe").first
+        report.get_by_role("heading", name="Summary").wait_for(timeout=60_000)
+        report.get_by_role("link", name="fineweb").first.click()  # an in-page anchor, inside MLflow's viewer
+        report.get_by_role("heading", name="Recipe fineweb").wait_for()
+        page.screenshot(path=shots / "mlflow-report.png")
+        browser.close()
+    for name in ("mlflow-runs.png", "mlflow-recipe-run.png", "mlflow-report.png"):
+        assert (shots / name).stat().st_size > 30_000, name
 
 
 def test_no_pii_from_the_input_in_params_metrics_or_artifacts(benchmark_run, spark):
