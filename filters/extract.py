@@ -35,7 +35,7 @@ MAX_ATTRIBUTES = 512  # below this the parser costs ~1 us per attribute; above, 
 MAX_DEPTH = 512
 MAIN_CONTENT_BUDGET = 1 << 24  # elements x depth; 100,000 x 1,000 took 1.6 s, so this is ~0.3 s
 UNCHECKED_TAGS = 1 << 12  # up to here elements x depth cannot exceed the budget: no depth check is needed
-INVALID_SHARE = 0.05  # a declared charset stays when at most this share of the non-ASCII bytes is invalid
+INVALID_RATIO = 20  # a declared charset stays with one invalid sequence per this many valid non-ASCII characters
 
 META_CHARSET = re.compile(rb"<meta[^<>]{0,512}?charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]{1,40})", re.I)
 FLOOD_CHECK_BYTES = 128 * 1024  # below this even one element holding every attribute parses in ~1.5 s at worst
@@ -47,7 +47,6 @@ ATTRIBUTE_FLOOD = re.compile(rb"<[A-Za-z][^\s/>]*+(?:(?>" + ATTRIBUTE + rb"){1,%
 START_TAG = re.compile(rb"<([A-Za-z][^\s/>]*+)((?>" + ATTRIBUTE + rb")*+)")
 MANY_ATTRIBUTES = re.compile(rb"(?>" + ATTRIBUTE + rb"){%d}" % MAX_ATTRIBUTES)
 BOMS = ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
-ASCII = bytes(range(128))
 
 
 def is_html(content_type: str | None) -> bool:
@@ -72,15 +71,16 @@ def meta_charset(payload: bytes) -> str | None:
 
 
 def decode_mostly(payload: bytes, charset: str) -> str | None:
-    """The payload in `charset`, invalid bytes replaced, unless so many are invalid that it is not that charset."""
+    """The payload in `charset`, invalid bytes replaced, unless so many are invalid that it is not that charset:
+    one bad sequence is always forgiven, more only among twenty times as many valid non-ASCII characters."""
     try:
         return payload.decode(charset)
     except UnicodeDecodeError:
         pass
     text = payload.decode(charset, "replace")
     invalid = text.count("\ufffd")
-    non_ascii = len(payload) - len(payload.translate(None, ASCII))
-    return text if invalid <= non_ascii * INVALID_SHARE else None
+    valid = len(text) - len(text.encode("ascii", "ignore")) - invalid
+    return text if invalid <= max(1, valid // INVALID_RATIO) else None
 
 
 def decode_html(payload: bytes, declared_charset: str | None = None) -> str:

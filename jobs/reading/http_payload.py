@@ -127,6 +127,8 @@ def inflate(data: bytes, wbits: int, limit: int) -> bytes:
     out = decompressor.decompress(data, limit + 1)
     if len(out) > limit:
         raise PayloadTooLarge(f"decoded payload over {limit} bytes")
+    if data and not out and not decompressor.eof:
+        raise zlib.error("no data inflates")
     return out
 
 

@@ -268,7 +268,7 @@ class WarcReading:
             return resume
         headers, rest = parsed
         declared = declared_length(headers.get("content-length"))
-        if declared is not None and rest[declared:].strip(b"\r\n") == b"":
+        if declared is not None and len(rest) >= declared and rest[declared:].strip(b"\r\n") == b"":
             block = rest[:declared]  # the record is whole: the fault lies after it
         elif declared is not None and rest[declared:declared + 2] in (b"\r\n", b"\n\n"):
             block = rest[:declared]

@@ -215,6 +215,6 @@ def split_region(region: bytes) -> tuple[dict[str, str], bytes] | None:
 
 
 def block_view(offset: int, headers: dict[str, str], block: bytes) -> WarcRecordView:
-    """A record re-read from its raw bytes, its block given."""
-    return WarcRecordView(offset, record_type_name(headers.get("warc-type", "")), headers,
-                          declared_length(headers.get("content-length")), io.BytesIO(block).read)
+    """A record re-read from its raw bytes, its block given (whatever its Content-Length said)."""
+    return WarcRecordView(offset, record_type_name(headers.get("warc-type", "")), headers, len(block),
+                          io.BytesIO(block).read)
