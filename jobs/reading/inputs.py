@@ -102,7 +102,7 @@ def read_manifest(spec: str, base: str, s3: S3Options, allow_outside_base: bool 
         if uri is None and allow_outside_base:
             uri = outside_entry(entry, base, remote)
         if uri is None:
-            raise InputError(f"--input {redact_uri(spec)} line {number}: entry {redact_uri(entry)[:200]!r} is "
+            raise InputError(f"--input {redact_uri(spec)} line {number}: entry '{redact_uri(entry)[:200]}' is "
                              f"outside --manifest-base {redact_uri(base)}; pass --allow-outside-base to read it")
         if uri.startswith(REMOTE_SCHEMES) and SURROGATE.search(uri):
             raise InputError(f"--input {redact_uri(spec)} line {number}: the entry is not UTF-8")
@@ -136,9 +136,9 @@ def recursive_glob(pattern: str) -> list[str]:
     first = next(index for index, part in enumerate(parts) if part == "**")
     root_pattern = os.sep.join(parts[:first]) or (os.sep if pattern.startswith(os.sep) else os.curdir)
     rest = parts[first:]
-    regex = "".join("(?:[^/]+/)*" if part == "**" else component_pattern(part) + "/" for part in rest)
-    regex = regex[:-len("(?:[^/]+/)*")] + "[^/]+" if rest[-1] == "**" else regex[:-1]
-    matcher = re.compile(regex, re.DOTALL)
+    folders = "".join("(?:[^/]+/)*" if part == "**" else component_pattern(part) + "/" for part in rest[:-1])
+    last = "(?:[^/]+/)*[^/]+" if rest[-1] == "**" else component_pattern(rest[-1])
+    matcher = re.compile(folders + last, re.DOTALL)
     roots = glob.glob(root_pattern) if any(c in GLOB_CHARS for c in root_pattern) else [root_pattern]
     show_hidden = rest[-1].startswith(".")
     found = []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from cc_sieve.jobs.reading.options import ReadOptions
 from cc_sieve.jobs.reading.reader import ShardReport, read_shard
-from cc_sieve.jobs.reading.report import classify_error
+from cc_sieve.jobs.reading.report import first_line
 from cc_sieve.jobs.reading.sources import shard_opener
 from cc_sieve.jobs.reading.tables import DOCUMENT_SCHEMA, AtomicParquetWriter
 
@@ -51,10 +51,11 @@ def ingest_one_shard(uri: str, output: str, options: ReadOptions) -> dict:
     report = ShardReport(uri)
     try:
         write_documents(uri, out, options, report)
-    except Exception as error:  # the reader records its own faults; this is writing the table
-        (out / "documents" / f"{key}.parquet").unlink(missing_ok=True)  # a previous run's, now stale
-        error_class, message = classify_error(error)
-        report.fail("write_error" if error_class == "read_error" else error_class, message,
+    except Exception as error:  # the reader records its own faults, so this is writing the table
+        stale = out / "documents" / f"{key}.parquet"  # a previous attempt's, if any
+        if stale.is_file():
+            stale.unlink()
+        report.fail("write_error", f"writing the documents table failed: {type(error).__name__}: {first_line(error)}",
                     report.last_record_offset, fatal=True)
     summary = {
         "source_shard": report.source_shard,
