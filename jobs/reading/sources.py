@@ -137,6 +137,23 @@ def open_s3(uri: str, options: S3Options, start: int = 0) -> ResumableStream:
     return ResumableStream(uri, open_at, start)
 
 
+class CheckedBody:
+    """An HTTP response body whose early end is a break: urllib returns b"" when the connection closes
+    before Content-Length bytes arrived, which would otherwise pass for the end of the shard."""
+
+    def __init__(self, response):
+        self._response = response
+
+    def read(self, n: int) -> bytes:
+        data = self._response.read(n)
+        if not data and n and self._response.length:
+            raise IncompleteRead(b"", self._response.length)
+        return data
+
+    def close(self) -> None:
+        self._response.close()
+
+
 def open_https(uri: str, start: int = 0, timeout: float = 60.0) -> ResumableStream:
     def open_at(offset: int):
         request = urllib.request.Request(uri, headers={"User-Agent": "cc-sieve"})
@@ -146,7 +163,7 @@ def open_https(uri: str, start: int = 0, timeout: float = 60.0) -> ResumableStre
         if offset and response.status != 206:
             response.close()
             raise OSError(f"{redact_uri(uri)}: server ignored the Range request (status {response.status})")
-        return response
+        return CheckedBody(response)
 
     return ResumableStream(uri, open_at, start)
 
