@@ -1,5 +1,6 @@
 """A small HTTP file server on 127.0.0.1 for https:// shard tests: Range requests, 404s, a body cut short
-on purpose, and a log of what was asked (query strings included, as a presigned URL sends them)."""
+or never sent on purpose, and a log of what was asked (query strings included, as a presigned URL sends
+them)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ class FileServer:
     def __init__(self, files: dict[str, bytes]):
         self.files = files  # path (without query) -> bytes
         self.cut_after: dict[str, int] = {}  # path -> bytes sent before the first response is dropped
+        self.stalled: set[str] = set()  # paths whose body never comes (the client waits until it gives up)
+        self.release = threading.Event()  # set at exit, so stalled answers end
         self.requests: list[tuple[str, str | None]] = []  # (path with query, Range header)
         server = self
 
@@ -40,6 +43,9 @@ class FileServer:
                     self.send_response(200)
                 self.send_header("Content-Length", str(len(data) - start))
                 self.end_headers()
+                if path in server.stalled:
+                    server.release.wait(120)
+                    return
                 cut = server.cut_after.pop(path, None)
                 self.wfile.write(data[start:] if cut is None else data[start:start + cut])
                 if cut is not None:
@@ -47,7 +53,8 @@ class FileServer:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> FileServer:
@@ -55,5 +62,6 @@ class FileServer:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()

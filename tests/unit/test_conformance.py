@@ -5,15 +5,14 @@ both engines yield the same documents except where listed below with the reason.
 
 from __future__ import annotations
 
-import json
 import re
 
 import pytest
 
 from cc_sieve.jobs.reading.reader import ShardReport, local_opener, read_shard
 from tests.support.samples import WARC_CONFORMANCE
+from tests.support.samples import WARCIO_REFERENCE as REFERENCE
 
-REFERENCE = {row["file"]: row for row in map(json.loads, (WARC_CONFORMANCE / "warcio-reference.jsonl").open())}
 FILES = sorted(REFERENCE)
 # The whole file is one gzip member (not one per record, as WARC requires for offsets): records inside it
 # have no compressed offset of their own. fastwarc reports the end of the member, warcio a position that
