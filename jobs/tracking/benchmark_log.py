@@ -168,7 +168,8 @@ def shard_rows(out: Path) -> list[dict]:
     rows = []
     for row in pq.read_table(out / "ingest" / "shards.parquet").to_pylist():
         row["source_shard"] = redact_uri(row["source_shard"])
-        row["records_by_type"] = ";".join(f"{k}={v}" for k, v in sorted(dict(row["records_by_type"]).items()))
+        for column in ("records_by_type", "responses_by_class"):  # map columns, written out as k=v;k=v
+            row[column] = ";".join(f"{k}={v}" for k, v in sorted(dict(row[column] or []).items()))
         rows.append(row)
     return rows
 
