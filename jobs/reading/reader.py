@@ -44,7 +44,7 @@ from cc_sieve.jobs.reading.records import (
     block_view,
     declared_length,
     fastwarc_records,
-    is_member_start,
+    inflated_head,
     next_record_start,
     read_block,
     read_region,
@@ -241,10 +241,8 @@ class WarcReading:
             stream.close()
         if fault is not None:
             return (yield from self.recover(current.offset if current else start, fault))
-        last = self.report.last_record_offset
-        if self.sniffed.gzipped and last is not None:
-            # from the last record's member; records inside one big member have no offset of their own
-            verify_gzip_tail(self.open_at, last if is_member_start(self.open_at, last) else 0)
+        if self.sniffed.gzipped and self.report.last_record_offset is not None:
+            verify_gzip_tail(self.open_at, self.report.last_record_offset)
         return None
 
     def recover(self, offset: int, fault: Exception):
@@ -409,30 +407,30 @@ def without_separator(block: bytes) -> bytes:
 
 
 def verify_gzip_tail(reopen: Callable[[int], BinaryIO], offset: int) -> None:
-    """Inflate every gzip member from `offset` to the end: a cut-short member is a ShardFault."""
+    """Inflate every gzip member from the one at `offset` to the end: a cut-short member is a ShardFault.
+    When no member starts at `offset` (records inside one big member have no offset of their own), from 0."""
     with reopen(offset) as raw:
+        chunk = raw.read(1 << 20)
+        if offset and inflated_head(chunk) is None:
+            raw.close()
+            return verify_gzip_tail(reopen, 0)
         decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
         member_start = offset
         position = offset
-        while True:
-            chunk = raw.read(1 << 20)
-            if not chunk:
-                break
-            while chunk:
-                try:
-                    decompressor.decompress(chunk, 1 << 20)
-                    while decompressor.unconsumed_tail:
-                        decompressor.decompress(decompressor.unconsumed_tail, 1 << 20)
-                except zlib.error as error:
-                    raise ShardFault("corrupt_gzip", f"gzip data error: {error}", member_start) from error
-                consumed = len(chunk) - len(decompressor.unused_data)
-                position += consumed
-                if decompressor.eof:
-                    chunk = decompressor.unused_data
-                    member_start = position
-                    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                else:
-                    chunk = b""
+        while chunk:
+            try:
+                decompressor.decompress(chunk, 1 << 20)
+                while decompressor.unconsumed_tail:
+                    decompressor.decompress(decompressor.unconsumed_tail, 1 << 20)
+            except zlib.error as error:
+                raise ShardFault("corrupt_gzip", f"gzip data error: {error}", member_start) from error
+            position += len(chunk) - len(decompressor.unused_data)
+            if decompressor.eof:
+                chunk = decompressor.unused_data or raw.read(1 << 20)
+                member_start = position
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            else:
+                chunk = raw.read(1 << 20)
         if position > member_start:  # bytes of a member that never reached its end
             raise ShardFault("truncated", "gzip stream ends inside a record (truncated file)", member_start)
 

@@ -140,10 +140,6 @@ def is_record_member(data: bytes) -> bool:
     return head is not None and head.lstrip(b"\r\n").startswith(b"WARC/")
 
 
-def is_member_start(open_at: Callable[[int], BinaryIO], offset: int) -> bool:
-    with open_at(offset) as raw:
-        return inflated_head(raw.read(4096)) is not None
-
 
 def next_record_start(open_at: Callable[[int], BinaryIO], after: int, gzipped: bool) -> int | None:
     """Offset of the first record start at or after `after`: a gzip member inflating to `WARC/`, or a

@@ -226,3 +226,12 @@ def test_not_a_shard_names_the_fault_without_quoting_the_file():
     _, report = read(b"root:x:0:0:secret-line:/root:/bin/bash\n" * 10, name="/etc/passwd")
     [failure] = report.failures
     assert failure.error_class == "not_a_shard" and "root" not in failure.message and "secret" not in failure.message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_damaged_bytes_before_the_first_record_are_skipped(engine):
+    data = b"\x00\x01 a damaged start of file\r\n" + b"".join(response(n) for n in range(3))
+    documents, report = read(data, engine=engine)
+    assert texts(documents) == [PAGE_TEXT.format(n=n) for n in range(3)]
+    [failure] = report.failures
+    assert (failure.record_offset, failure.fatal) == (0, False) and "reading resumed at byte 28" in failure.message
