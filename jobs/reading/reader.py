@@ -182,9 +182,8 @@ class Outcome:
     crawl_id: str | None = None  # a warcinfo record's isPartOf
     faults: list[tuple[str, str, bool]] = field(default_factory=list)  # (error_class, message, record skipped)
 
-    def skip(self, error_class: str, message: str) -> Outcome:
+    def skip(self, error_class: str, message: str) -> None:
         self.faults.append((error_class, message, True))
-        return self
 
 
 @dataclass(frozen=True)
@@ -256,14 +255,18 @@ class WarcReading:
         resume = next_record_start(self.open_at, offset + 1, self.sniffed.gzipped)
         where = f"reading resumed at byte {resume}" if resume is not None else "no record follows"
         try:
-            parsed = split_region(read_region(self.open_at, offset, resume, self.sniffed.gzipped,
-                                              self.settings.max_payload + MAX_HTTP_HEAD_BYTES))
+            region, junk = read_region(self.open_at, offset, resume, self.sniffed.gzipped,
+                                       self.settings.max_payload + MAX_HTTP_HEAD_BYTES)
+            parsed = split_region(region)
         except UnreadableRegion as unreadable:
             error_class, message, parsed = unreadable.error_class, str(unreadable), None
         if parsed is None:
             report.fail(error_class, f"{message}; the bytes up to the next record were skipped ({where})",
                         offset, fatal=False)
             return resume
+        if junk:
+            report.fail("corrupt_gzip", f"{junk} bytes after the record are no gzip member and were skipped "
+                        f"({where})", offset, fatal=False, skipped=False)
         headers, rest = parsed
         declared = declared_length(headers.get("content-length"))
         if declared is not None and len(rest) >= declared and rest[declared:].strip(b"\r\n") == b"":

@@ -170,16 +170,17 @@ def next_record_start(open_at: Callable[[int], BinaryIO], after: int, gzipped: b
 
 
 def read_region(open_at: Callable[[int], BinaryIO], start: int, end: int | None, gzipped: bool,
-                limit: int) -> bytes:
-    """The (inflated) bytes of [start, end) (to the end of the file when `end` is None), at most `limit`."""
+                limit: int) -> tuple[bytes, int]:
+    """The (inflated) bytes of [start, end) (to the end of the file when `end` is None), at most `limit`,
+    and how many bytes after the last whole gzip member are no gzip member (junk between records)."""
     with open_at(start) as raw:
-        data = raw.read(end - start) if end is not None else raw.read(limit + 1)
+        data = raw.read(min(end - start, 2 * limit + 1) if end is not None else 2 * limit + 1)
     if not gzipped:
         if len(data) > limit:
             raise UnreadableRegion("too_large", f"the record is over {limit} bytes")
-        return data
+        return data, 0
     parts, size = [], 0
-    while data:
+    while data.startswith(GZIP_MAGIC):
         decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
         try:
             out = decompressor.decompress(data, limit + 1 - size)
@@ -190,9 +191,11 @@ def read_region(open_at: Callable[[int], BinaryIO], start: int, end: int | None,
         if size > limit:
             raise UnreadableRegion("too_large", f"the record is over {limit} bytes")
         if not decompressor.eof:
-            break  # the member is cut short: what inflated is what there is
+            return b"".join(parts), 0  # the member is cut short: what inflated is what there is
         data = decompressor.unused_data
-    return b"".join(parts)
+    if not parts:
+        raise UnreadableRegion("corrupt_gzip", "no gzip member starts here")
+    return b"".join(parts), len(data)
 
 
 def split_region(region: bytes) -> tuple[dict[str, str], bytes] | None:

@@ -235,3 +235,13 @@ def test_damaged_bytes_before_the_first_record_are_skipped(engine):
     assert texts(documents) == [PAGE_TEXT.format(n=n) for n in range(3)]
     [failure] = report.failures
     assert (failure.record_offset, failure.fatal) == (0, False) and "reading resumed at byte 28" in failure.message
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_junk_between_gzip_members_is_skipped_and_named(engine):
+    members = [gzip.compress(response(n), mtime=0) for n in range(4)]
+    documents, report = read(members[0] + members[1] + b"JUNK" * 10 + members[2] + members[3], engine=engine)
+    assert texts(documents) == [PAGE_TEXT.format(n=n) for n in range(4)]
+    [failure] = report.failures
+    assert (failure.error_class, failure.record_offset, failure.fatal) == ("corrupt_gzip", len(members[0]), False)
+    assert failure.message.startswith("40 bytes after the record are no gzip member") and report.records_skipped == 0
