@@ -22,6 +22,7 @@ from fastwarc.stream_io import ZstdReader
 MAX_HTTP_HEAD_BYTES = 256 * 1024  # browsers refuse heads far smaller (Chrome: 256 KiB)
 HEAD_READ_BYTES = 16 * 1024
 DECODE_CHUNK = 256 * 1024
+MAX_CHUNKS = 1 << 20  # ~0.65 s of dechunking; a real server sends far fewer, larger chunks
 
 STATUS_LINE = re.compile(r"[!-~]*[ \t]+(\d{3})(?:[ \t]|\r?$)")
 CHUNK_SIZE_LINE = re.compile(rb"[ \t]*([0-9A-Fa-f]{1,16})[ \t]*(?:;[^\r\n]*)?\r?\n")
@@ -32,7 +33,8 @@ class PayloadTooLarge(Exception):
 
 
 class UndecodablePayload(Exception):
-    """A Content-Encoding that is not supported, or whose data is corrupt from its first byte."""
+    """A Content-Encoding that is not supported or whose data is corrupt from its first byte, or a body cut
+    into more chunks than MAX_CHUNKS."""
 
 
 @dataclass
@@ -100,9 +102,11 @@ def dechunk(body: bytes) -> bytes:
     """Undo chunked transfer coding. A body whose first line is no chunk size was not chunked and is kept;
     a chunk size that cannot be parsed later on ends decoding, and the rest is kept as it is (as warcio
     does); a last chunk cut short keeps what is there."""
-    parts = []
+    parts: list[bytes] = []
     position = 0
     while position < len(body):
+        if len(parts) >= MAX_CHUNKS:
+            raise UndecodablePayload(f"more than {MAX_CHUNKS:,} chunks")
         line = CHUNK_SIZE_LINE.match(body, position)
         if line is None:
             if position == 0:

@@ -245,3 +245,12 @@ def test_junk_between_gzip_members_is_skipped_and_named(engine):
     [failure] = report.failures
     assert (failure.error_class, failure.record_offset, failure.fatal) == ("corrupt_gzip", len(members[0]), False)
     assert failure.message.startswith("40 bytes after the record are no gzip member") and report.records_skipped == 0
+
+
+def test_a_body_cut_into_millions_of_chunks_is_refused_in_bounded_time():
+    body = b"1\r\nx\r\n" * 2_000_000 + b"0\r\n\r\n"
+    data = gzip_members([response(1, body=body, headers=[("Content-Type", "text/html"),
+                                                         ("Transfer-Encoding", "chunked")]), response(2)])
+    documents, report = read(data)
+    assert texts(documents) == [PAGE_TEXT.format(n=2)]
+    assert [(f.error_class, f.fatal) for f in report.failures] == [("undecodable", False)]
