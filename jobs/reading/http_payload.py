@@ -62,10 +62,10 @@ class HttpHead:
         return [c for c in (part.strip().lower() for part in value.split(",")) if c and c != "identity"]
 
 
-def head_end(data: bytes) -> int | None:
-    """Bytes of the head at the start of `data` (through its empty line), None when no empty line is there."""
-    crlf = data.find(b"\n\r\n")
-    lf = data.find(b"\n\n", 0, crlf if crlf >= 0 else len(data))
+def head_end(data: bytes, start: int = 0) -> int | None:
+    """Where the head that starts at `start` ends (after its empty line), None when no empty line is there."""
+    crlf = data.find(b"\n\r\n", start)
+    lf = data.find(b"\n\n", start, crlf if crlf >= 0 else len(data))
     if lf >= 0:
         return lf + 2
     return crlf + 3 if crlf >= 0 else None

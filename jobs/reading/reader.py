@@ -355,15 +355,16 @@ class WarcReading:
         """An HTML 2xx response becomes a document; every response is counted by content and status class."""
         view = outcome.view
         data = read_block(view, HEAD_READ_BYTES)
-        end = head_end(data.lstrip(b"\r\n"))
+        start = len(data) - len(data.lstrip(b"\r\n"))  # blank lines some writers put before the status line
+        end = head_end(data, start)
         while end is None and len(data) < MAX_HTTP_HEAD_BYTES:
             more = read_block(view, HEAD_READ_BYTES)
             if not more:
                 break
             data += more
-            end = head_end(data.lstrip(b"\r\n"))
-        data = data.lstrip(b"\r\n")
-        head = parse_http_head(data[:end] if end is not None else data)
+            start = len(data) - len(data.lstrip(b"\r\n"))
+            end = head_end(data, start)
+        head = parse_http_head(data[start:end])
         if head is None or end is None and len(data) >= MAX_HTTP_HEAD_BYTES:
             outcome.response_class = "no_http"
             if head is not None:
@@ -377,7 +378,7 @@ class WarcReading:
         if block is None:
             return
         try:
-            payload = decoded_body(head, block[head.length:], self.settings.max_payload)
+            payload = decoded_body(head, block[start + head.length:], self.settings.max_payload)
             extraction = extract_text(payload, head.charset, main_content=self.settings.main_content)
         except (PayloadTooLarge, TooLarge) as error:
             outcome.skip("too_large", f"{error}; skipped")

@@ -254,3 +254,11 @@ def test_a_body_cut_into_millions_of_chunks_is_refused_in_bounded_time():
     documents, report = read(data)
     assert texts(documents) == [PAGE_TEXT.format(n=2)]
     assert [(f.error_class, f.fatal) for f in report.failures] == [("undecodable", False)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_blank_lines_before_the_status_line_are_no_reason_to_reframe(engine):
+    records = [warc_record(b"\r\n" + http_response(page(f"Page {n}")), uri=f"http://example.com/{n}",
+                           record_id=f"<urn:uuid:{n}>") for n in range(2)]
+    documents, report = read(gzip_members(records), engine=engine)
+    assert [d["text"].split("\n")[0] for d in documents] == ["Page 0", "Page 1"] and not report.failures
