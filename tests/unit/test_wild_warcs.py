@@ -4,12 +4,13 @@ engines must read it the same way, with every document there and every fault a f
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 
 import brotli
 import pyarrow as pa
 import pytest
-import zstandard
+from fastwarc.stream_io import ZstdWriter
 
 from cc_sieve.jobs.reading.tables import DOCUMENT_SCHEMA
 from tests.support.warcs import gzip_members, http_response, page, read, response, warc_record
@@ -80,13 +81,22 @@ def chunked(body: bytes, size: int = 40) -> bytes:
     return b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for chunk in chunks) + b"0\r\n\r\n"
 
 
+def zstd(body: bytes) -> bytes:
+    out = io.BytesIO()
+    writer = ZstdWriter(out)
+    writer.write(body)
+    writer.close()
+    return out.getvalue()
+
+
 CODINGS = {
     "gzip": lambda body: gzip.compress(body, mtime=0),
     "deflate": zlib.compress,
     "raw-deflate": lambda body: zlib.compress(body, wbits=-15),
     "br": brotli.compress,
-    "zstd": lambda body: zstandard.ZstdCompressor().compress(body),
+    "zstd": zstd,
 }
+
 
 
 @pytest.mark.parametrize("engine", ENGINES)
