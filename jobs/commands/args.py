@@ -26,6 +26,9 @@ def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True) 
     group.add_argument("--manifest-base",
                        help="base that manifest entries are resolved against (s3://commoncrawl/, "
                             f"https://data.commoncrawl.org/ or a local folder; default {CC_S3_BASE})")
+    group.add_argument("--allow-outside-base", action="store_true", default=None,
+                       help="read manifest entries that resolve outside --manifest-base (absolute paths, `..`, "
+                            "other schemes or hosts); refused by default")
     group.add_argument("--limit", type=int, help="read at most N shards")
     group.add_argument("--sample", type=float, help="read a seeded random fraction of the shards")
     group.add_argument("--seed", type=int, help="seed of --sample (default 0)")
@@ -42,7 +45,7 @@ def input_config(args: argparse.Namespace, base: InputConfig | None = None) -> I
     """`base` (the defaults when None) with the input and S3 flags that were given."""
     values = (base or InputConfig()).model_dump()
     flags = {"specs": args.input, "manifest_base": args.manifest_base, "limit": args.limit, "sample": args.sample,
-             "seed": args.seed, "engine": args.engine}
+             "seed": args.seed, "engine": args.engine, "allow_outside_base": args.allow_outside_base}
     values.update({key: value for key, value in flags.items() if value is not None})
     s3 = {"endpoint": args.s3_endpoint, "region": args.s3_region, "profile": args.s3_profile,
           "unsigned": args.s3_unsigned}

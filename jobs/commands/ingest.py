@@ -22,7 +22,7 @@ def print_failures(output: str, limit: int = 20) -> None:
     failures = pq.read_table(Path(output) / "failures.parquet").to_pylist()
     for failure in failures[:limit]:
         where = f" @ {failure['record_offset']}" if failure["record_offset"] is not None else ""
-        kind = "shard failed" if failure["fatal"] else "record skipped"
+        kind = "shard failed" if failure["fatal"] else "record"
         print(f"  {kind}: {failure['source_shard']}{where}: {failure['error_class']}: {failure['message']}")
     if len(failures) > limit:
         print(f"  ... and {len(failures) - limit} more in {output}/failures.parquet")

@@ -46,6 +46,7 @@ class InputConfig(Strict):
 
     specs: list[str] = Field(default_factory=lambda: ["data/commoncrawl"], min_length=1)
     manifest_base: str = CC_S3_BASE
+    allow_outside_base: bool = False  # manifest entries may leave manifest_base (absolute, `..`, other hosts)
     limit: int | None = Field(default=None, ge=1)
     sample: float | None = Field(default=None, gt=0, le=1)
     seed: int = 0

@@ -1,88 +1,64 @@
-"""Read one shard (WARC, WET or JSONL; gzip or not) into document rows, recording every fault.
+"""Read one shard (WARC, ARC, WET or JSONL; gzip or not) into document rows, recording every fault.
 
-No Spark here: `read_shard` runs inside an executor task (or a test, or the bench) and yields
-plain dicts. The format comes from the content, not the name. fastwarc is the fast parser;
-warcio is the reference (`engine="warcio"`), and both must yield the same documents.
+No Spark here: `read_shard` runs inside an executor task (or a test, or the bench) and yields plain
+dicts. The format comes from the content, not the name. fastwarc frames WARC records; warcio is the
+reference (`engine="warcio"`) and reads ARC. Both hand over raw record blocks, and everything after the
+framing (HTTP, decoding, charset, extraction, the document's values) is the same code for both.
 
-fastwarc stops silently when a gzip member is cut short, yielding the cut record with a short
-body. So every record's body is checked against its Content-Length, and at the end the member
-of the last record is re-read (a Range request for remote shards) to prove the stream ended on
-a complete gzip member.
+A record is committed (counted, its document yielded) only once the engine has framed the next one: a
+record whose Content-Length is wrong is only noticed at the next header. After any framing fault the
+reader finds the next record start itself, re-reads the faulty record from its raw bytes and restarts the
+engine there (jobs/reading/records.py), so one bad record never ends the shard. fastwarc stops silently
+when the last gzip member is cut short, so at the end the member of the last record is re-read to prove
+the stream ended on a complete gzip member.
 """
 
 from __future__ import annotations
 
-import gzip
-import hashlib
-import io
 import itertools
 import json
 import re
 import time
 import zlib
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
-from urllib.parse import urlsplit
 
-from fastwarc.warc import ArchiveIterator as FastwarcIterator
-from warcio.archiveiterator import ArchiveIterator as WarcioIterator
-
-from cc_sieve.filters.extract import BinaryPayload, html_to_text, is_html
+from cc_sieve.filters.extract import BinaryPayload, TooLarge, TooSlow, extract_text, is_html
+from cc_sieve.jobs.reading.documents import clean_text, make_document, positional_doc_id
+from cc_sieve.jobs.reading.http_payload import (
+    HEAD_READ_BYTES,
+    MAX_HTTP_HEAD_BYTES,
+    PayloadTooLarge,
+    UndecodablePayload,
+    decoded_body,
+    head_end,
+    parse_http_head,
+)
+from cc_sieve.jobs.reading.jsonl import read_jsonl
+from cc_sieve.jobs.reading.records import (
+    FramingFault,
+    UnreadableRegion,
+    WarcRecordView,
+    block_view,
+    declared_length,
+    fastwarc_records,
+    inflated_head,
+    next_record_start,
+    read_block,
+    read_region,
+    split_region,
+    warcio_records,
+)
+from cc_sieve.jobs.reading.report import ShardFault, ShardReport, classify_error
 
 CRAWL_ID_IN_PATH = re.compile(r"CC-MAIN-\d{4}-\d{2}(?!\d)")
 DOCUMENT_RECORD_TYPES = ("response", "conversion")
-USED_RECORD_TYPES = ("warcinfo", *DOCUMENT_RECORD_TYPES)
 MAX_PAYLOAD_BYTES = 32 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
-
-
-class ShardFault(Exception):
-    """A fault that ends the shard. `error_class` is a short machine name, the message says what."""
-
-    def __init__(self, error_class: str, message: str, offset: int | None = None):
-        super().__init__(message)
-        self.error_class = error_class
-        self.offset = offset
-
-
-@dataclass
-class Failure:
-    source_shard: str
-    record_offset: int | None
-    error_class: str
-    message: str
-    fatal: bool  # True: the shard stopped here; False: one record skipped, reading went on
-
-    def as_row(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class ShardReport:
-    """What reading one shard did: counts, bytes, time and faults (documents go elsewhere)."""
-
-    source_shard: str
-    crawl_id: str | None = None
-    records_by_type: Counter = field(default_factory=Counter)
-    documents: int = 0
-    records_skipped: int = 0
-    bytes_read: int = 0
-    seconds: float = 0.0
-    failures: list[Failure] = field(default_factory=list)
-    last_record_offset: int | None = None
-
-    @property
-    def failed(self) -> bool:
-        return any(f.fatal for f in self.failures)
-
-    def fail(self, error_class: str, message: str, offset: int | None, fatal: bool) -> None:
-        self.failures.append(Failure(self.source_shard, offset, error_class, message, fatal))
-        if not fatal:
-            self.records_skipped += 1
+WARCINFO_BYTES = 1 << 20
+RECORD_START_LINE = re.compile(rb"(?:^|\n)WARC/(?:1\.[01]|0\.1[78])\r?\n")
 
 
 class CountingStream:
@@ -133,41 +109,55 @@ class CountingStream:
         self._raw.close()
 
 
-def sniff(stream: CountingStream) -> tuple[bool, str]:
-    """(gzipped, kind) where kind is 'warc', 'jsonl' or 'empty'; anything else is a ShardFault."""
+@dataclass(frozen=True)
+class Sniffed:
+    gzipped: bool
+    kind: str  # "warc", "arc", "jsonl" or "empty"
+    lf_only: bool = False  # WARC header lines end with LF alone
+
+
+def looks_like_jsonl(text: bytes) -> bool:
+    """A first line that opens a JSON object, or (the first line being damaged) a later one that is one."""
+    if text.startswith(b"{"):
+        return True
+    for line in text.split(b"\n")[1:-1][:64]:
+        if line.lstrip().startswith(b"{"):
+            try:
+                if isinstance(json.loads(line), dict):
+                    return True
+            except (ValueError, RecursionError):
+                continue
+    return False
+
+
+def sniff(stream: CountingStream) -> Sniffed:
+    """The shard's format from its first bytes; anything else is a ShardFault that quotes none of them."""
     head = stream.peek(SNIFF_BYTES)
-    if not head:
-        return False, "empty"
     gzipped = head[:2] == b"\x1f\x8b"
     if gzipped:
         try:
-            text = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, 4096)
+            text = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(head, SNIFF_BYTES)
         except zlib.error as error:
             raise ShardFault("corrupt_gzip", f"gzip header is corrupt: {error}", 0) from error
     else:
-        text = head[:4096]
-    start = text.lstrip()[:8]
-    if start.startswith(b"WARC/"):
-        return gzipped, "warc"
-    if start.startswith(b"{"):
-        return gzipped, "jsonl"
-    if not start:
-        return gzipped, "empty"
-    raise ShardFault("not_a_shard", f"content is neither WARC, WET nor JSONL (starts with {start[:8]!r})", 0)
+        text = head
+    text = text.removeprefix(b"\xef\xbb\xbf").lstrip()
+    if not text:
+        return Sniffed(gzipped, "empty")
+    if text.startswith(b"WARC/"):
+        return Sniffed(gzipped, "warc", lf_only=not text.split(b"\n", 1)[0].endswith(b"\r"))
+    if text.startswith(b"filedesc://"):
+        return Sniffed(gzipped, "arc")
+    if looks_like_jsonl(text):
+        return Sniffed(gzipped, "jsonl")
+    if RECORD_START_LINE.search(text):  # damaged bytes before the first WARC record: resynchronise
+        return Sniffed(gzipped, "warc")
+    raise ShardFault("not_a_shard", "content is neither WARC, ARC, WET nor JSONL", 0)
 
 
 def crawl_id_from_path(uri: str) -> str | None:
     found = CRAWL_ID_IN_PATH.findall(uri)
     return found[-1] if found else None
-
-
-def parse_warc_date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-    except ValueError:
-        return None
 
 
 def warcinfo_fields(block: bytes) -> dict[str, str]:
@@ -179,265 +169,274 @@ def warcinfo_fields(block: bytes) -> dict[str, str]:
     return fields
 
 
-def host_of(url: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        host = urlsplit(url if "://" in url else "http://" + url).hostname
-    except ValueError:
-        return None
-    return host.lower() if host else None
-
-
-def strip_record_id(record_id: str | None) -> str | None:
-    return record_id.strip("<>") if record_id else None
-
-
-def make_document(*, doc_id, url, crawl_id, fetch_date, shard, offset, record_type, content_type,
-                  language, text, content_bytes) -> dict:
-    return {
-        "doc_id": doc_id,
-        "url": url,
-        "host": host_of(url),
-        "crawl_id": crawl_id,
-        "fetch_date": fetch_date,
-        "source_shard": shard,
-        "record_offset": offset,
-        "record_type": record_type,
-        "content_type": content_type,
-        "language": language,
-        "text": text,
-        "content_bytes": content_bytes,
-        "text_chars": len(text),
-    }
-
-
 @dataclass
-class WarcRecordView:
-    """The fields cc-sieve needs from one WARC record, the same from fastwarc and from warcio."""
+class Outcome:
+    """What one record gives, kept apart from the report until the record is committed."""
 
-    offset: int
-    record_type: str
-    headers: dict[str, str]
-    http_status: int | None
-    http_content_type: str | None
-    http_charset: str | None
-    has_length: bool  # False when the record header was cut before its Content-Length
-    declared_length: int | None  # payload bytes the record says it holds; None when unknown
-    read_payload: Callable[[int], bytes]
+    view: WarcRecordView
+    text: str | None = None  # a document's text; None: no document
+    content_type: str | None = None
+    language: str | None = None
+    content_bytes: int = 0
+    response_class: str | None = None
+    crawl_id: str | None = None  # a warcinfo record's isPartOf
+    faults: list[tuple[str, str, bool]] = field(default_factory=list)  # (error_class, message, record skipped)
 
-
-def counted_only(offset: int, record_type: str) -> WarcRecordView:
-    """A record cc-sieve only counts (request, metadata, ...): no header parsing, no payload."""
-    return WarcRecordView(offset, record_type, {}, None, None, None, True, None, lambda n: b"")
+    def skip(self, error_class: str, message: str) -> None:
+        self.faults.append((error_class, message, True))
 
 
-def fastwarc_records(stream) -> Iterator[WarcRecordView]:
-    for record in FastwarcIterator(stream, parse_http=True, auto_decode="none"):
-        record_type = str(record.record_type).rsplit(".", 1)[-1]
-        if record_type not in USED_RECORD_TYPES:
-            yield counted_only(record.stream_pos, record_type)
-            continue
-        http = record.http_headers if record.is_http else None
-        content_type = record.http_content_type if http is not None else record.headers.get("Content-Type")
-        yield WarcRecordView(
-            offset=record.stream_pos,
-            record_type=record_type,
-            headers=dict(record.headers.items()),
-            http_status=http.status_code if http is not None else None,
-            http_content_type=content_type,
-            http_charset=record.http_charset if http is not None else None,
-            has_length="Content-Length" in record.headers,
-            declared_length=record.content_length,
-            read_payload=record.reader.read,
-        )
+@dataclass(frozen=True)
+class ReadSettings:
+    engine: str = "fastwarc"
+    main_content: bool = True
+    max_payload: int = MAX_PAYLOAD_BYTES
 
 
-def warcio_records(stream) -> Iterator[WarcRecordView]:
-    iterator = WarcioIterator(stream, no_record_parse=False)
-    for record in iterator:
-        if record.rec_type not in USED_RECORD_TYPES:
-            yield counted_only(iterator.offset, record.rec_type)
-            continue
-        headers = dict(record.rec_headers.headers)
-        http = record.http_headers
-        content_type = None
-        charset = None
-        if http is not None:
-            full_type = http.get_header("Content-Type") or ""
-            content_type = full_type.split(";", 1)[0].strip() or None
-            match = re.search(r"charset=([^\s;]+)", full_type, re.I)
-            charset = match.group(1).strip("\"'") if match else None
+def status_class(status: int | None) -> str:
+    return f"{status // 100}xx" if status and 100 <= status < 600 else "no_status"
+
+
+class WarcReading:
+    """The records of one WARC or ARC shard, resynchronised after every framing fault."""
+
+    def __init__(self, open_at: Callable[[int], BinaryIO], sniffed: Sniffed, report: ShardReport,
+                 settings: ReadSettings):
+        self.open_at = open_at
+        self.sniffed = sniffed
+        self.report = report
+        self.settings = settings
+
+    def records(self, stream, base: int) -> Iterator[WarcRecordView]:
+        if self.sniffed.kind == "arc" or self.settings.engine == "warcio":
+            return warcio_records(stream, base, arc=self.sniffed.kind == "arc")
+        return fastwarc_records(stream, base, lf_only=self.sniffed.lf_only)
+
+    def documents(self, first_stream: CountingStream) -> Iterator[dict]:
+        start: int | None = 0
+        stream = first_stream
+        while start is not None:
+            start = yield from self.read_from(start, stream or CountingStream(self.open_at(start)))
+            stream = None
+
+    def read_from(self, start: int, stream: CountingStream):
+        """Documents from `start` on; returns where to restart after a framing fault (None: done)."""
+        current: WarcRecordView | None = None
+        held: Outcome | None = None
+        fault: Exception | None = None
+        try:
+            for view in self.records(stream, start):
+                if held is not None:
+                    yield from self.commit(held)
+                    held = None
+                current = view
+                held = self.outcome(view)
+            if held is not None:
+                yield from self.commit(held)
+        except Exception as error:  # the engine could not frame a record: find the next one and go on
+            fault = error
+        finally:
+            self.report.bytes_read += stream.position
+            stream.close()
+        if fault is not None:
+            return (yield from self.recover(current.offset if current else start, fault))
+        if self.sniffed.gzipped and self.report.last_record_offset is not None:
+            verify_gzip_tail(self.open_at, self.report.last_record_offset)
+        return None
+
+    def recover(self, offset: int, fault: Exception):
+        """Re-read the record at `offset` from its raw bytes up to the next record start, and return that
+        start. A Content-Length that disagrees with the record's extent is reported, and the extent wins,
+        unless the declared length ends on a record separator (then the bytes after it are the fault)."""
+        error_class, message = classify_error(fault)
+        if self.sniffed.kind == "arc":
+            raise ShardFault(error_class, f"{message} (ARC files are not resynchronised)", offset) from fault
+        report = self.report
+        resume = next_record_start(self.open_at, offset + 1, self.sniffed.gzipped)
+        where = f"reading resumed at byte {resume}" if resume is not None else "no record follows"
+        try:
+            region, junk = read_region(self.open_at, offset, resume, self.sniffed.gzipped,
+                                       self.settings.max_payload + MAX_HTTP_HEAD_BYTES)
+            parsed = split_region(region)
+        except UnreadableRegion as unreadable:
+            error_class, message, parsed = unreadable.error_class, str(unreadable), None
+        if parsed is None:
+            report.fail(error_class, f"{message}; the bytes up to the next record were skipped ({where})",
+                        offset, fatal=False)
+            return resume
+        if junk:
+            report.fail("corrupt_gzip", f"{junk} bytes after the record are no gzip member and were skipped "
+                        f"({where})", offset, fatal=False, skipped=False)
+        headers, rest = parsed
+        declared = declared_length(headers.get("content-length"))
+        if declared is not None and len(rest) >= declared and rest[declared:].strip(b"\r\n") == b"":
+            block = rest[:declared]  # the record is whole: the fault lies after it
+        elif declared is not None and rest[declared:declared + 2] in (b"\r\n", b"\n\n"):
+            block = rest[:declared]
+            report.fail("malformed_record", f"{len(rest) - declared} bytes after the record are no record and were "
+                        f"skipped ({where})", offset, fatal=False, skipped=False)
+        elif declared is not None and resume is None and len(rest) < declared:
+            raise ShardFault("truncated", f"record body ends after {len(rest)} of {declared} bytes (truncated file)",
+                             offset) from fault
         else:
-            content_type = headers.get("Content-Type")
-        status = None
-        if http is not None and record.rec_type == "response" and (http.get_statuscode() or "").isdigit():
-            status = int(http.get_statuscode())
-        raw = record.raw_stream
-        yield WarcRecordView(
-            offset=iterator.offset,  # get_record_offset() would read the record to its end
-            record_type=record.rec_type,
-            headers=headers,
-            http_status=status,
-            http_content_type=content_type,
-            http_charset=charset,
-            has_length="Content-Length" in headers,
-            declared_length=None,  # warcio raises on a cut-short record itself
-            read_payload=raw.read,
-        )
+            block = without_separator(rest)
+            said = f"says {declared} bytes" if declared is not None else "is missing"
+            report.fail("bad_length", f"Content-Length {said}, the record holds {len(block)}: read to the next "
+                        f"record ({where})", offset, fatal=False, skipped=False)
+        yield from self.commit(self.outcome(block_view(offset, headers, block)))
+        return resume
 
-
-def read_capped(view: WarcRecordView, limit: int) -> bytes:
-    return view.read_payload(limit + 1)
-
-
-def verify_gzip_tail(reopen: Callable[[int], BinaryIO], offset: int) -> None:
-    """Inflate every gzip member from `offset` to the end: a cut-short member is a ShardFault."""
-    with reopen(offset) as raw:
-        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-        member_start = offset
-        position = offset
-        while True:
-            chunk = raw.read(1 << 20)
-            if not chunk:
-                break
-            while chunk:
-                try:
-                    decompressor.decompress(chunk, 1 << 20)
-                    while decompressor.unconsumed_tail:
-                        decompressor.decompress(decompressor.unconsumed_tail, 1 << 20)
-                except zlib.error as error:
-                    raise ShardFault("corrupt_gzip", f"gzip data error: {error}", member_start) from error
-                consumed = len(chunk) - len(decompressor.unused_data)
-                position += consumed
-                if decompressor.eof:
-                    chunk = decompressor.unused_data
-                    member_start = position
-                    decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
-                else:
-                    chunk = b""
-        if position > member_start:  # bytes of a member that never reached its end
-            raise ShardFault("truncated", "gzip stream ends inside a record (truncated file)", member_start)
-
-
-def read_warc(stream, report: ShardReport, engine: str, main_content: bool,
-              max_payload: int) -> Iterator[dict]:
-    records = fastwarc_records(stream) if engine == "fastwarc" else warcio_records(stream)
-    crawl_id = report.crawl_id
-    for view in records:
+    def commit(self, outcome: Outcome) -> Iterator[dict]:
+        report, view = self.report, outcome.view
         report.last_record_offset = view.offset
         report.records_by_type[view.record_type] += 1
-        if view.record_type == "warcinfo":
-            fields = warcinfo_fields(view.read_payload(1 << 20))
-            crawl_id = fields.get("isPartOf") or crawl_id
-            report.crawl_id = crawl_id
-            continue
-        if view.record_type not in DOCUMENT_RECORD_TYPES:
-            continue
-        if not view.has_length:
-            raise ShardFault("truncated", "record header is cut short (no Content-Length)", view.offset)
-        if view.record_type == "response":
-            if not is_html(view.http_content_type) or not view.http_status or view.http_status // 100 != 2:
-                continue
-        payload = read_capped(view, max_payload)
-        if len(payload) > max_payload:
-            report.fail("too_large", f"payload over {max_payload} bytes skipped", view.offset, fatal=False)
-            continue
-        if view.declared_length is not None and len(payload) < view.declared_length:
-            raise ShardFault("truncated", f"record body ends after {len(payload)} of "
-                             f"{view.declared_length} bytes (truncated file)", view.offset)
+        if outcome.response_class:
+            report.responses_by_class[outcome.response_class] += 1
+        if outcome.crawl_id:
+            report.crawl_id = outcome.crawl_id
+        for error_class, message, skipped in outcome.faults:
+            report.fail(error_class, message, view.offset, fatal=False, skipped=skipped)
+        if outcome.text is None:
+            return
         headers = view.headers
-        if view.record_type == "response":
-            try:
-                text = html_to_text(payload, view.http_charset, main_content=main_content)
-            except BinaryPayload as error:
-                report.fail("binary_payload", str(error), view.offset, fatal=False)
-                continue
-            except Exception as error:  # a page that breaks the extractor is skipped, not fatal
-                report.fail("extract_error", f"{type(error).__name__}: {error}", view.offset, fatal=False)
-                continue
-            language = None
-        else:
-            text = payload.decode("utf-8", "replace").strip()
-            language = headers.get("WARC-Identified-Content-Language")
-        url = headers.get("WARC-Target-URI")
+        record_id = (headers.get("warc-record-id") or "").strip().strip("<>")
         report.documents += 1
         yield make_document(
-            doc_id=strip_record_id(headers.get("WARC-Record-ID")),
-            url=url,
-            crawl_id=crawl_id,
-            fetch_date=parse_warc_date(headers.get("WARC-Date")),
+            doc_id=record_id if record_id and not view.positional_id else positional_doc_id(report.source_shard,
+                                                                                            view.offset),
+            url=headers.get("warc-target-uri"),
+            crawl_id=report.crawl_id,
+            fetch_date=headers.get("warc-date"),
             shard=report.source_shard,
             offset=view.offset,
             record_type=view.record_type,
-            content_type=(view.http_content_type or "").split(";", 1)[0].strip().lower() or None,
-            language=language,
-            text=text,
-            content_bytes=len(payload),
+            content_type=outcome.content_type,
+            language=outcome.language,
+            text=outcome.text,
+            content_bytes=outcome.content_bytes,
+            problems=report.field_problems,
         )
 
+    def outcome(self, view: WarcRecordView) -> Outcome:
+        """What the record gives. Raises FramingFault when its block ends before its Content-Length."""
+        outcome = Outcome(view)
+        if view.record_type == "warcinfo":
+            outcome.crawl_id = warcinfo_fields(read_block(view, WARCINFO_BYTES)).get("isPartOf") or None
+        elif view.record_type == "response":
+            self.response(outcome)
+        elif view.record_type == "conversion":
+            self.conversion(outcome)
+        return outcome
 
-def jsonl_doc_id(source_shard: str, offset: int) -> str:
-    """A JSONL line's id: a hash of its shard's file name and its byte offset. Unique even for identical
-    lines (which a content hash would merge into one document for every join and for dedup), and the
-    same wherever the shard is read from (local, S3, https)."""
-    name = source_shard.rstrip("/").rsplit("/", 1)[-1]
-    return "sha1:" + hashlib.sha1(f"{name}\x00{offset}".encode("utf-8", "surrogatepass")).hexdigest()
+    def whole_block(self, view: WarcRecordView, prefix: bytes, outcome: Outcome) -> bytes | None:
+        """The rest of the block after `prefix`, bounded by the record cap (None: over it, recorded)."""
+        limit = self.settings.max_payload
+        data = prefix + read_block(view, limit + 1 - len(prefix))
+        if len(data) > limit:
+            outcome.skip("too_large", f"payload over {limit} bytes skipped")
+            return None
+        if view.declared_length is not None and len(data) < view.declared_length:
+            short = f"record block ends after {len(data)} of {view.declared_length} bytes"
+            if self.sniffed.kind != "arc":
+                raise FramingFault(short)
+            outcome.faults.append(("bad_length", f"{short}: kept what is there (ARC is read as warcio reads it)",
+                                   False))
+        return data
 
+    def conversion(self, outcome: Outcome) -> None:
+        data = self.whole_block(outcome.view, b"", outcome)
+        if data is not None:
+            outcome.text = clean_text(data.decode("utf-8", "replace"))
+            outcome.content_type = outcome.view.headers.get("content-type")
+            outcome.language = outcome.view.headers.get("warc-identified-content-language")
+            outcome.content_bytes = len(data)
 
-def jsonl_document(obj: dict, report: ShardReport, offset: int) -> dict:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    text = obj.get("text")
-    if not isinstance(text, str):
-        raise ValueError("no string field 'text'")
-    url = obj.get("url") or metadata.get("warc_url") or metadata.get("url")
-    return make_document(
-        doc_id=jsonl_doc_id(report.source_shard, offset),
-        url=url,
-        crawl_id=obj.get("crawl_id") or metadata.get("crawl_id") or report.crawl_id,
-        fetch_date=parse_warc_date(metadata.get("warc_date") or obj.get("date") or obj.get("created")),
-        shard=report.source_shard,
-        offset=offset,
-        record_type="jsonl",
-        content_type=metadata.get("content_type") or obj.get("content_type"),
-        language=obj.get("language") or metadata.get("language"),
-        text=text,
-        content_bytes=len(text.encode("utf-8", "surrogatepass")),
-    )
-
-
-def read_jsonl(stream, gzipped: bool, report: ShardReport) -> Iterator[dict]:
-    source = gzip.GzipFile(fileobj=stream, mode="rb") if gzipped else stream
-    lines = io.BufferedReader(source, 1 << 20)
-    offset = 0
-    try:
-        for line in iter_lines(lines):
-            line_offset, offset = offset, offset + len(line)
-            if not line.strip():
-                continue
-            report.records_by_type["jsonl"] += 1
-            try:
-                obj = json.loads(line)
-                if not isinstance(obj, dict):
-                    raise ValueError("line is not a JSON object")
-                document = jsonl_document(obj, report, line_offset)
-            except ValueError as error:
-                report.fail("bad_json", f"line skipped: {error}", line_offset, fatal=False)
-                continue
-            report.documents += 1
-            yield document
-    except EOFError as error:
-        raise ShardFault("truncated", f"gzip stream ends early: {error}", offset) from error
-    except (zlib.error, gzip.BadGzipFile) as error:
-        raise ShardFault("corrupt_gzip", f"gzip data error: {error}", offset) from error
-
-
-def iter_lines(stream) -> Iterator[bytes]:
-    while True:
-        line = stream.readline()
-        if not line:
+    def response(self, outcome: Outcome) -> None:
+        """An HTML 2xx response becomes a document; every response is counted by content and status class."""
+        view = outcome.view
+        data = read_block(view, HEAD_READ_BYTES)
+        start = len(data) - len(data.lstrip(b"\r\n"))  # blank lines some writers put before the status line
+        end = head_end(data, start)
+        while end is None and len(data) < MAX_HTTP_HEAD_BYTES:
+            more = read_block(view, HEAD_READ_BYTES)
+            if not more:
+                break
+            data += more
+            start = len(data) - len(data.lstrip(b"\r\n"))
+            end = head_end(data, start)
+        head = parse_http_head(data[start:end])
+        if head is None or end is None and len(data) >= MAX_HTTP_HEAD_BYTES:
+            outcome.response_class = "no_http"
+            if head is not None:
+                outcome.skip("http_head_too_large", f"HTTP head over {MAX_HTTP_HEAD_BYTES} bytes")
             return
-        yield line
+        kind = "html" if is_html(head.content_type) else "other"
+        outcome.response_class = f"{kind} {status_class(head.status)}"
+        if outcome.response_class != "html 2xx":
+            return
+        block = self.whole_block(view, data, outcome)
+        if block is None:
+            return
+        try:
+            payload = decoded_body(head, block[start + head.length:], self.settings.max_payload)
+            extraction = extract_text(payload, head.charset, main_content=self.settings.main_content)
+        except (PayloadTooLarge, TooLarge) as error:
+            outcome.skip("too_large", f"{error}; skipped")
+            return
+        except UndecodablePayload as error:
+            outcome.skip("undecodable", f"{error}; skipped")
+            return
+        except BinaryPayload as error:
+            outcome.skip("binary_payload", str(error))
+            return
+        except TooSlow as error:
+            outcome.skip("too_slow", f"{error}; skipped")
+            return
+        except Exception as error:  # a page that breaks the extractor is skipped, not fatal
+            outcome.skip("extract_error", f"{type(error).__name__} in the extractor; skipped")
+            return
+        if self.settings.main_content and not extraction.main_content:
+            outcome.faults.append(("too_deep", "nested too deep for main-content extraction in the time bound: "
+                                   "document kept with its boilerplate", False))
+        outcome.text = extraction.text
+        outcome.content_type = head.content_type
+        outcome.content_bytes = len(payload)
+
+
+def without_separator(block: bytes) -> bytes:
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        if block.endswith(separator):
+            return block[:-len(separator)]
+    return block
+
+
+def verify_gzip_tail(reopen: Callable[[int], BinaryIO], offset: int) -> None:
+    """Inflate every gzip member from the one at `offset` to the end: a cut-short member is a ShardFault.
+    When no member starts at `offset` (records inside one big member have no offset of their own), from 0."""
+    with reopen(offset) as raw:
+        chunk = raw.read(1 << 20)
+        if offset and inflated_head(chunk) is None:
+            raw.close()
+            return verify_gzip_tail(reopen, 0)
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        member_start = offset
+        position = offset
+        while chunk:
+            try:
+                decompressor.decompress(chunk, 1 << 20)
+                while decompressor.unconsumed_tail:
+                    decompressor.decompress(decompressor.unconsumed_tail, 1 << 20)
+            except zlib.error as error:
+                raise ShardFault("corrupt_gzip", f"gzip data error: {error}", member_start) from error
+            position += len(chunk) - len(decompressor.unused_data)
+            if decompressor.eof:
+                chunk = decompressor.unused_data or raw.read(1 << 20)
+                member_start = position
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+            else:
+                chunk = raw.read(1 << 20)
+        if position > member_start:  # bytes of a member that never reached its end
+            raise ShardFault("truncated", "gzip stream ends inside a record (truncated file)", member_start)
 
 
 def read_shard(uri: str, open_at: Callable[[int], BinaryIO], report: ShardReport | None = None,
@@ -445,21 +444,22 @@ def read_shard(uri: str, open_at: Callable[[int], BinaryIO], report: ShardReport
                max_payload: int = MAX_PAYLOAD_BYTES) -> Iterator[dict]:
     """Yield document rows of one shard; faults go to `report.failures`, never out as exceptions.
 
-    `open_at(offset)` opens the raw shard bytes from `offset` (used again to check the gzip tail).
+    `open_at(offset)` opens the raw shard bytes from `offset` (used again to resynchronise after a bad
+    record and to check the gzip tail).
     """
     report = report if report is not None else ShardReport(uri)
     report.crawl_id = report.crawl_id or crawl_id_from_path(uri)
+    settings = ReadSettings(engine, main_content, max_payload)
     started = time.perf_counter()
     stream = None
     try:
         stream = CountingStream(open_at(0))
-        gzipped, kind = sniff(stream)
-        if kind == "warc":
-            yield from read_warc(stream, report, engine, main_content, max_payload)
-            if gzipped and report.last_record_offset is not None:
-                verify_gzip_tail(open_at, report.last_record_offset)
-        elif kind == "jsonl":
-            yield from read_jsonl(stream, gzipped, report)
+        sniffed = sniff(stream)
+        if sniffed.kind in ("warc", "arc"):
+            first, stream = stream, None  # the reading owns the stream from here
+            yield from WarcReading(open_at, sniffed, report, settings).documents(first)
+        elif sniffed.kind == "jsonl":
+            yield from read_jsonl(stream, sniffed.gzipped, report, max_payload)
         else:
             report.fail("empty", "the shard holds no records (empty file)", 0, fatal=True)
     except ShardFault as fault:
@@ -472,44 +472,13 @@ def read_shard(uri: str, open_at: Callable[[int], BinaryIO], report: ShardReport
         report.fail(error_class, message, offset, fatal=True)
     finally:
         if stream is not None:
-            report.bytes_read = stream.position
+            report.bytes_read += stream.position
             try:
                 stream.close()
             except Exception:
                 pass
+        report.close()
         report.seconds = time.perf_counter() - started
-
-
-def classify_error(error: BaseException) -> tuple[str, str]:
-    """(error_class, one-line message) for any exception raised while opening or reading a shard."""
-    name = type(error).__name__
-    if isinstance(error, FileNotFoundError):
-        return "missing", f"no such file: {error.filename or error}"
-    if isinstance(error, PermissionError):
-        return "access_denied", f"permission denied: {error.filename or error}"
-    response = getattr(error, "response", None)
-    if isinstance(response, dict) and "Error" in response:
-        code = response["Error"].get("Code", "")
-        status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if code in {"NoSuchKey", "404", "NotFound"}:
-            return "missing", "no such key on S3"
-        if code in {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch"}:
-            return "access_denied", f"S3 refused access ({code}); check the credentials or --s3-unsigned"
-        if code in {"SlowDown", "503", "ServiceUnavailable", "InternalError", "500"}:
-            return "s3_unavailable", f"S3 kept answering {code} after retries"
-        return "s3_error", f"S3 error {code or status}"
-    if name == "HTTPError":
-        return ("missing" if getattr(error, "code", None) == 404 else "http_error"), f"HTTP {error}"
-    message = str(error).splitlines()[0] if str(error) else name
-    if "Gzip" in message or "gzip" in message or isinstance(error, zlib.error):
-        return "corrupt_gzip", message
-    if "WARC" in message:
-        return "malformed_record", message
-    if isinstance(error, (ConnectionError, TimeoutError)) or "Connect" in name or "Timeout" in name:
-        return "network", f"{name}: {message}"
-    if isinstance(error, OSError):
-        return "io_error", f"{name}: {message}"
-    return "read_error", f"{name}: {message}"
 
 
 def local_opener(path: str | Path) -> Callable[[int], BinaryIO]:

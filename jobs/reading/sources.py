@@ -1,7 +1,8 @@
 """Open a shard (local path, s3:// or https://) as a binary stream that survives broken connections.
 
 A body that breaks mid-file is continued with a Range request from the last byte delivered,
-never restarted, so a 1 GB WARC read over a flaky link is read once.
+never restarted, so a 1 GB WARC read over a flaky link is read once. What is logged or raised names
+the shard as `redact_uri` gives it (a presigned URL's signature stays out of the executor logs).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from urllib3.exceptions import ProtocolError
 from urllib3.exceptions import ReadTimeoutError as Urllib3ReadTimeout
 
 from cc_sieve.jobs.reading.s3 import S3Options, s3_client, split_s3_uri
+from cc_sieve.jobs.redact import redact_uri
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +58,7 @@ class ResumableStream(io.RawIOBase):
     def __init__(self, name: str, open_at: Callable[[int], object], start: int = 0, max_resumes: int = 10,
                  backoff: float = 0.5):
         super().__init__()
-        self.name = name
+        self.name = redact_uri(name)
         self._open_at = open_at
         self._max_resumes = max_resumes
         self._backoff = backoff
@@ -135,6 +137,23 @@ def open_s3(uri: str, options: S3Options, start: int = 0) -> ResumableStream:
     return ResumableStream(uri, open_at, start)
 
 
+class CheckedBody:
+    """An HTTP response body whose early end is a break: urllib returns b"" when the connection closes
+    before Content-Length bytes arrived, which would otherwise pass for the end of the shard."""
+
+    def __init__(self, response):
+        self._response = response
+
+    def read(self, n: int) -> bytes:
+        data = self._response.read(n)
+        if not data and n and self._response.length:
+            raise IncompleteRead(b"", self._response.length)
+        return data
+
+    def close(self) -> None:
+        self._response.close()
+
+
 def open_https(uri: str, start: int = 0, timeout: float = 60.0) -> ResumableStream:
     def open_at(offset: int):
         request = urllib.request.Request(uri, headers={"User-Agent": "cc-sieve"})
@@ -143,8 +162,8 @@ def open_https(uri: str, start: int = 0, timeout: float = 60.0) -> ResumableStre
         response = urllib.request.urlopen(request, timeout=timeout)
         if offset and response.status != 206:
             response.close()
-            raise OSError(f"{uri}: server ignored the Range request (status {response.status})")
-        return response
+            raise OSError(f"{redact_uri(uri)}: server ignored the Range request (status {response.status})")
+        return CheckedBody(response)
 
     return ResumableStream(uri, open_at, start)
 

@@ -39,6 +39,9 @@ SHARD_SCHEMA = pa.schema([
     pa.field("crawl_id", pa.string()),
     pa.field("records", pa.int64()),
     pa.field("records_by_type", pa.map_(pa.string(), pa.int64())),
+    # every response record by content and status class ("html 2xx", "html 4xx", "other 2xx", "no_http", ...):
+    # "html 2xx" ones are documents or failures rows, the others are only counted here
+    pa.field("responses_by_class", pa.map_(pa.string(), pa.int64())),
     pa.field("documents", pa.int64()),
     pa.field("records_skipped", pa.int64()),
     pa.field("failed", pa.bool_()),

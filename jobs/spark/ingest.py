@@ -2,11 +2,17 @@
 
 The driver has the shard URIs; each task streams one shard (local, s3 or https), parses it and writes
 `documents/<shard_key>.parquet` (jobs/reading/shard_ingest.py). A rerun with the same output skips
-shards already done, so a killed run resumes where it stopped.
+shards already read without a fatal fault, so a killed run resumes where it stopped.
+
+A task turns every Python error into its shard's own failures row, but a worker can still die under it
+(killed for memory, a crash in a C extension), and Spark then aborts the whole job. The shards whose
+reports were written are kept; the rest are read again in halves until the one that kills its worker is
+alone, and that one is recorded as failed (`task_failed`). The summary tables are always written.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -14,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+from py4j.protocol import Py4JJavaError
 
 from cc_sieve.jobs.reading.options import ReadOptions
-from cc_sieve.jobs.reading.shard_ingest import completed_reports, ingest_one_shard, remove_partial_files
+from cc_sieve.jobs.reading.report import ShardReport
+from cc_sieve.jobs.reading.shard_ingest import completed_reports, ingest_one_shard, remove_stale_outputs, shard_key
 from cc_sieve.jobs.reading.tables import FAILURE_SCHEMA, SHARD_SCHEMA, write_parquet_atomically
 
 
@@ -72,6 +80,45 @@ class Progress:
         self._stop.set()
 
 
+def crashed_shard(uri: str) -> dict:
+    """The report of a shard whose task never returned: its worker died, and Spark gave up on it."""
+    report = ShardReport(uri)
+    report.fail("task_failed", "the task reading this shard died (its Python worker was killed or crashed) "
+                "and Spark gave up on it; the executor log says why", None, fatal=True)
+    return {"source_shard": report.source_shard, "shard_key": shard_key(uri), "crawl_id": None, "records": 0,
+            "records_by_type": {}, "responses_by_class": {}, "documents": 0, "records_skipped": 0, "failed": True,
+            "bytes_read": 0, "seconds": 0.0, "failures": [f.as_row() for f in report.failures]}
+
+
+def written_report(out: Path, uri: str) -> dict | None:
+    path = out / "_shards" / f"{shard_key(uri)}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def ingest_shards(spark, uris: list[str], out: Path, options: ReadOptions, progress: Progress) -> dict[str, dict]:
+    """Each shard's report (by URI). A job that Spark aborts keeps the reports its tasks wrote; the other
+    shards are read again, split in halves, so the shard that kills its worker ends up alone and failed."""
+    shards_acc, docs_acc, out_str = progress.shards, progress.documents, str(out)
+
+    def ingest_task(uri: str) -> tuple[str, dict]:
+        summary = ingest_one_shard(uri, out_str, options)
+        shards_acc.add(1)
+        docs_acc.add(summary["documents"])
+        return uri, summary
+
+    try:
+        return dict(spark.sparkContext.parallelize(uris, numSlices=len(uris)).map(ingest_task).collect())
+    except Py4JJavaError:
+        reports = {uri: report for uri in uris if (report := written_report(out, uri)) is not None}
+        left = [uri for uri in uris if uri not in reports]
+        if len(uris) == 1:
+            return {**reports, **{uri: crashed_shard(uri) for uri in left}}
+        for part in (left[:len(left) // 2], left[len(left) // 2:]):
+            if part:
+                reports.update(ingest_shards(spark, part, out, options, progress))
+        return reports
+
+
 def run_ingest(spark, uris: list[str], output: str, options: ReadOptions, resume: bool = True) -> IngestSummary:
     """Ingest every shard not already done in `output`; write shards.parquet and failures.parquet."""
     started = time.perf_counter()
@@ -79,23 +126,13 @@ def run_ingest(spark, uris: list[str], output: str, options: ReadOptions, resume
     out.mkdir(parents=True, exist_ok=True)
     done = completed_reports(out, uris) if resume else {}
     todo = [uri for uri in uris if uri not in done]
-    remove_partial_files(out, todo)
-    fresh: list[dict] = []
+    remove_stale_outputs(out, todo)
+    fresh: dict[str, dict] = {}
     if todo:
         with Progress(spark, len(uris)) as progress:
             progress.shards.add(len(done))
-            shards_acc, docs_acc, out_str = progress.shards, progress.documents, str(out)
-
-            def ingest_task(uri: str) -> dict:
-                summary = ingest_one_shard(uri, out_str, options)
-                shards_acc.add(1)
-                docs_acc.add(summary["documents"])
-                return summary
-
-            rdd = spark.sparkContext.parallelize(todo, numSlices=len(todo))
-            fresh = rdd.map(ingest_task).collect()
-    by_uri = {**done, **{s["source_shard"]: s for s in fresh}}
-    reports = [by_uri[uri] for uri in uris]
+            fresh = ingest_shards(spark, todo, out, options, progress)
+    reports = [{**done, **fresh}[uri] for uri in uris]
     write_parquet_atomically(pa.Table.from_pylist(
         [{k: v for k, v in r.items() if k != "failures"} for r in reports], schema=SHARD_SCHEMA),
         out / "shards.parquet")

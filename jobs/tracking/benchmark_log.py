@@ -292,10 +292,11 @@ def text_source(records_by_type: dict[str, int]) -> str:
 def shard_rows(out: Path) -> list[dict]:
     rows = []
     for row in pq.read_table(out / "ingest" / "shards.parquet").to_pylist():
-        records = dict(row["records_by_type"])
+        records = dict(row["records_by_type"] or [])
         row["source_shard"] = redact_uri(row["source_shard"])
         row["text_source"] = text_source(records) if row["documents"] else "no documents"
-        row["records_by_type"] = ";".join(f"{k}={v}" for k, v in sorted(records.items()))
+        for column in ("records_by_type", "responses_by_class"):  # map columns, written out as k=v;k=v
+            row[column] = ";".join(f"{k}={v}" for k, v in sorted(dict(row[column] or []).items()))
         rows.append(row)
     return rows
 

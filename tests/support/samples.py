@@ -7,6 +7,7 @@ machine without it.
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -24,6 +25,9 @@ WHIRLWIND_WET = CC_SAMPLES / "CC-MAIN-2024-22" / "whirlwind.warc.wet.gz"
 WHIRLWIND_WAT = CC_SAMPLES / "CC-MAIN-2024-22" / "whirlwind.warc.wat.gz"
 JWARC_2019_51 = CC_SAMPLES / "CC-MAIN-2019-51" / "jwarc-cc.warc.gz"
 DOLMA_JSONL = CC_SAMPLES / "CC-MAIN-2019-30" / "dolma-CC-MAIN-20190717121559-20190717143559-00140.jsonl.gz"
+# warcio's and jwarc's own test files, and warcio's view of each (warcio-reference.jsonl)
+WARC_CONFORMANCE = (SHARED_DATA if SHARED_DATA.is_dir() else BUNDLED_DATA) / "warc-conformance"
+WARCIO_REFERENCE = {row["file"]: row for row in map(json.loads, (WARC_CONFORMANCE / "warcio-reference.jsonl").open())}
 
 
 @cache

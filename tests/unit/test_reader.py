@@ -146,12 +146,15 @@ def test_last_three_bytes_missing_is_detected_by_the_gzip_tail_check():
     assert [f.error_class for f in report.failures] == ["truncated"]
 
 
-def test_corrupt_gzip_member_is_recorded():
+@pytest.mark.parametrize("engine", ["fastwarc", "warcio"])
+def test_a_corrupt_gzip_member_is_skipped_with_its_offset_and_the_records_after_it_are_read(engine):
     data = WARC_2020_34.read_bytes()
     corrupt = data[:60000] + b"\0" * 50 + data[60050:]
-    documents, report = read_bytes(corrupt)
-    assert 0 < len(documents) < 16
-    assert report.failures[0].error_class == "corrupt_gzip" and report.failed
+    documents, report = read_bytes(corrupt, engine=engine)
+    assert len(documents) == 15 and report.records_by_type["response"] == 15
+    [failure] = report.failures
+    assert (failure.error_class, failure.record_offset, failure.fatal) == ("corrupt_gzip", 48321, False)
+    assert "reading resumed at byte 60227" in failure.message and report.records_skipped == 1
 
 
 def test_not_warc_and_empty_files_are_named_faults():
@@ -163,11 +166,14 @@ def test_not_warc_and_empty_files_are_named_faults():
     assert report.failures[0].error_class == "empty"
 
 
-def test_malformed_warc_header_is_recorded():
+@pytest.mark.parametrize("engine", ["fastwarc", "warcio"])
+def test_a_blank_line_inside_a_record_header_is_recorded_and_reading_goes_on(engine):
     plain = gzip.decompress(WARC_2020_34.read_bytes())
-    broken = plain[:1000] + b"garbage line\r\n\r\n" + plain[1000:]
-    _, report = read_bytes(broken)
-    assert report.failures[0].error_class == "malformed_record"
+    broken = plain[:1000] + b"garbage line\r\n\r\n" + plain[1000:]  # inside the first request's header
+    documents, report = read_bytes(broken, engine=engine)
+    assert len(documents) == 16 and report.records_by_type["request"] == 17
+    [failure] = report.failures
+    assert (failure.error_class, failure.record_offset, failure.fatal) == ("bad_length", 764, False)
 
 
 def test_missing_file_is_recorded_as_missing(tmp_path):

@@ -75,7 +75,7 @@ def test_null_threshold_removes_that_bound(tmp_path):
 def test_predicates_of_every_kind():
     predicates = load_recipe("c4").removal_predicates()
     assert predicates["language"] == (
-        "coalesce(NOT (`language` IN ('en') AND `language_score` >= 0.99D), true)")
+        "coalesce(NOT (`language` IN ('en') AND `language_score` >= 0.8D), true)")
     assert predicates["c4_tfds_sentences"] == "coalesce(NOT (`c4_tfds_sentences` >= 3), true)"
     assert predicates["c4_tfds_badwords"] == "coalesce(`c4_tfds_badwords`, false)"
     assert predicates["c4_max_length"] == "coalesce(NOT (`text_chars` <= 190000), true)"
