@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from cc_sieve.jobs.reading.inputs import resolve_inputs
 from cc_sieve.jobs.tracking.runs import dashboard_url
 from tests.support.s3server import ACCESS_KEY, SECRET_KEY, free_port
 from tests.support.samples import CC_SAMPLES
+from tests.support.shareable import logged_texts
 
 RECIPES = ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords", "pii-dolma"]
 
@@ -61,22 +61,7 @@ def children(run):
 
 
 def every_logged_text(benchmark_run) -> list[tuple[str, str]]:
-    """(where, text) for every param, metric name, tag and text artifact of the benchmark's runs."""
-    client = benchmark_run["client"]
-    parent, recipe_runs = children(benchmark_run)
-    texts = []
-    for run in [parent, *recipe_runs]:
-        texts += [(f"param {k}", f"{k}={v}") for k, v in run.data.params.items()]
-        texts += [(f"metric {k}", k) for k in run.data.metrics]
-        texts += [(f"tag {k}", f"{k}={v}") for k, v in run.data.tags.items() if not k.startswith("mlflow.")]
-        local = Path(client.download_artifacts(run.info.run_id, "", str(benchmark_run["folder"] / run.info.run_id)))
-        for path in local.rglob("*"):
-            if path.is_file() and path.suffix in {".json", ".csv", ".md", ".html", ".yaml"}:
-                text = path.read_text(errors="replace")
-                if path.suffix == ".html":
-                    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
-                texts.append((str(path.relative_to(local)), text))
-    return texts
+    return logged_texts(benchmark_run["client"], benchmark_run["result"].parent_run_id, benchmark_run["folder"])
 
 
 CONTACT_TYPES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE", "IP_ADDRESS"]
