@@ -119,7 +119,7 @@ def test_one_parent_and_one_child_per_recipe_with_every_metric(benchmark_run):
     required = {M.DOCS_IN, M.DOCS_KEPT, M.RETENTION_DOCS, M.CHARS_KEPT, M.WORDS_KEPT, M.NEAR_DUP_RATE,
                 M.EXACT_DUP_RATE, M.PII_PER_1K_DOCS, M.PII_DOC_RATE, M.interval(M.PII_DOC_RATE, "ci_low"),
                 M.COLLATERAL, M.interval(M.COLLATERAL, "ci_high"), profanity_change, M.measurable(profanity_change),
-                M.headline_change("profanity"), M.headline_change("adult_url")}
+                M.headline_change("profanity")}  # adult_url: no URL list is calibrated on web pages (not estimable)
     for run in recipe_runs:
         metrics = run.data.metrics
         expected = required - {M.COLLATERAL, M.interval(M.COLLATERAL, "ci_high")} if metrics[M.DOCS_KEPT] == 716 \
@@ -263,8 +263,9 @@ def test_the_dashboard_in_a_browser_shows_the_headline_the_descriptions_and_the_
         page.get_by_role("row").filter(has_text=parent.info.run_name).get_by_role("button").first.click()
         for recipe in RECIPES:
             page.get_by_role("link", name=recipe, exact=True).wait_for(timeout=30_000)
-        retention = str(fineweb.data.metrics[M.RETENTION_DOCS])  # logged with 4 significant digits: shown whole
-        assert len(retention) <= 6 and retention in page.get_by_role("row").filter(has_text="fineweb").inner_text()
+        for run in recipe_runs:  # logged with 4 significant digits, so shown whole
+            retention = str(run.data.metrics[M.RETENTION_DOCS])
+            assert len(retention) <= 6 and page.get_by_role("gridcell", name=retention, exact=True).count() >= 1
         page.screenshot(path=shots / "mlflow-runs.png")
 
         page.goto(f"{mlflow_server}/#/experiments/{experiment}/runs/{fineweb.info.run_id}")
