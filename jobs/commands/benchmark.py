@@ -26,6 +26,7 @@ from cc_sieve.jobs.commands.args import (
     log_file,
     spark_config,
 )
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.loading import validate
 from cc_sieve.jobs.config.measurements import check_measurements
 from cc_sieve.jobs.config.presets import BenchmarkConfig, check_tracking_uri, load_benchmark_config
@@ -45,19 +46,26 @@ from cc_sieve.jobs.tracking.benchmark_log import (
     quiet_tracking,
 )
 from cc_sieve.jobs.tracking.report import write_report
+from cc_sieve.jobs.tracking.store import browse_hint
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="cc-sieve benchmark", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", help="benchmark preset (default conf/benchmark/default.yaml)")
-    parser.add_argument("--recipes", help="comma-separated recipe names or YAML paths (overrides the preset)")
-    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///mlflow.db here)")
-    parser.add_argument("--experiment", help="MLflow experiment name")
-    parser.add_argument("--output", help="working folder for the tables (overrides output)")
+    parser = command_parser("cc-sieve benchmark", __doc__)
+    defaults = load_benchmark_config()
+    parser.add_argument("--config", help="benchmark preset, a path or a name in conf/benchmark "
+                                         "(default conf/benchmark/default.yaml)")
+    parser.add_argument("--recipes", help="comma-separated recipe names or YAML paths (default: the preset's "
+                                          f"recipes; default.yaml: {','.join(defaults.recipes)})")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: the preset's tracking.uri, else "
+                                               "MLflow's sqlite:///mlflow.db in the working folder)")
+    parser.add_argument("--experiment", help="MLflow experiment name (default: the preset's tracking.experiment; "
+                                             f"default.yaml: {defaults.tracking.experiment})")
+    parser.add_argument("--output", help="working folder for the tables; a rerun into it reuses finished stages "
+                                         f"(default: the preset's output; default.yaml: {defaults.output})")
     parser.add_argument("--no-report", action="store_true", help="skip the transparency report")
     parser.add_argument("--max-failed-share", type=float,
                         help="stop when more than this share of the shards failed (default: only when all did)")
-    add_input_arguments(parser, required=False)
+    add_input_arguments(parser, required=False, preset=True)
     add_spark_arguments(parser)
     return parser.parse_args(argv)
 
@@ -194,8 +202,11 @@ def comparison_table(result: BenchmarkResult) -> str:
 
 
 def where_to_look(result: BenchmarkResult) -> str:
-    lines = [f"MLflow: experiment '{result.experiment}' in {result.tracking_uri} "
-             f"(parent run {result.parent_run_id}); browse with `make mlflow-ui` -> http://127.0.0.1:5000"]
+    """Where the runs, the report and the tables are, and how to browse the store the runs went to."""
+    experiment_id = MlflowClient(tracking_uri=result.tracking_uri).get_run(result.parent_run_id).info.experiment_id
+    lines = [f"MLflow: experiment '{result.experiment}' in {redact_uri(result.tracking_uri)} (benchmark run "
+             f"{result.parent_run_id})",
+             f"browse it: {browse_hint(result.tracking_uri, experiment_id, result.parent_run_id)}"]
     if result.report_dir:
         lines.append(f"transparency report: {result.report_dir}/index.html")
     lines.append(f"tables (documents, annotations, dedup): {result.output}")
