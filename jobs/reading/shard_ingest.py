@@ -73,6 +73,18 @@ def completed_reports(output: Path, uris: list[str]) -> dict[str, dict]:
     return reports
 
 
+def document_file(output: Path, uri: str) -> Path:
+    """Where the shard's documents are (once it was read)."""
+    return output / "documents" / f"{shard_key(uri)}.parquet"
+
+
+def forget_shards(output: Path, uris: list[str]) -> None:
+    """Make the next run read these shards again (their file or the read settings changed): without its report,
+    a shard is not done."""
+    for uri in uris:
+        (output / "_shards" / f"{shard_key(uri)}.json").unlink(missing_ok=True)
+
+
 def remove_partial_files(output: Path, uris: list[str]) -> None:
     """Temporary files a killed run left for shards about to be read again."""
     for uri in uris:

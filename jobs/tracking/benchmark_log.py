@@ -60,6 +60,7 @@ class BenchmarkRun:
     output: Path
     spark_master: str
     spark_parallelism: int
+    reused_stages: list[str] = field(default_factory=list)  # stages whose tables a rerun reused (jobs/spark/reuse.py)
 
 
 @dataclass
@@ -98,6 +99,7 @@ def throughput(documents: float, megabytes: float, seconds: dict[str, float]) ->
 
 
 TAG_FAILURE = "cc_sieve.failure"
+TAG_REUSED = "cc_sieve.reused_stages"  # on a rerun's benchmark run: the stages it reused, e.g. "ingest,annotate"
 
 
 def quiet_tracking(verbose: bool) -> None:
@@ -144,7 +146,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
     if len(sources) > 1:
         print(f"[warning] the shards hold text of {len(sources)} kinds ({'; '.join(sources)}): the rates blend "
               "them, and the same captures give other rates as WARC than as WET")
-    with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags={TAG_ROLE: "benchmark"}) as parent, \
+    tags = {TAG_ROLE: "benchmark", **({TAG_REUSED: ",".join(run.reused_stages)} if run.reused_stages else {})}
+    with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags=tags) as parent, \
             failure_recorded():
         log_params({
             **flatten(config_dump, "config"),
