@@ -13,7 +13,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from cc_sieve.jobs import metrics as M
-from cc_sieve.jobs.commands.benchmark import apply_overrides, parse_args, run_benchmark
+from cc_sieve.jobs.commands.benchmark import apply_overrides, parse_args, run_benchmark, where_to_look
 from cc_sieve.jobs.config.presets import load_benchmark_config
 from cc_sieve.jobs.config.recipes import load_recipes
 from cc_sieve.jobs.reading.inputs import resolve_inputs
@@ -73,6 +73,12 @@ def test_a_rerun_reuses_every_finished_stage_and_logs_the_same_metrics_as_new_ru
     # a reused stage reports the seconds it took when it was computed, so throughput stays comparable
     for stage in ("annotate", "dedup"):
         assert runs[1].data.metrics[M.seconds(stage)] == runs[0].data.metrics[M.seconds(stage)]
+    # the footer names the store the runs went to, and how to browse that store
+    store = rerun["out"].parent / "mlflow.db"
+    assert where_to_look(second).splitlines()[:2] == [
+        f"MLflow: experiment 'rerun' in sqlite:///{store} (benchmark run {second.parent_run_id})",
+        f"browse it: `mlflow server --backend-store-uri sqlite:///{store} --host 127.0.0.1 --port 5000`, then open "
+        f"http://127.0.0.1:5000/#/experiments/{runs[1].info.experiment_id}/runs/{second.parent_run_id}"]
 
 
 def stages(spark, rerun, config, uris=None):
