@@ -12,6 +12,7 @@ through `run_command`, which prints `cc-sieve COMMAND: message` on one line with
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 
@@ -45,3 +46,6 @@ def run_command(main: Callable[[list[str] | None], int | None], argv: list[str] 
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`cc-sieve rules | head`): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error as Python flushes
+        return 141

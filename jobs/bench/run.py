@@ -23,7 +23,6 @@ logged as one run of the MLflow experiment `bench`. Measurements, not timed test
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import itertools
 import json
@@ -60,6 +59,7 @@ from cc_sieve.jobs.bench.pii import bench_pii
 from cc_sieve.jobs.bench.quality import bench_quality
 from cc_sieve.jobs.bench.timing import Measurement, megabytes, ratio_table, timed
 from cc_sieve.jobs.cluster.standalone import ClusterLayout, down, up, worker_pids
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.measurements import minhash_spec
 from cc_sieve.jobs.config.presets import DedupConfig, load_benchmark_config
 from cc_sieve.jobs.errors import run_command
@@ -534,7 +534,7 @@ def log_to_mlflow(measurements: list[Measurement], results: dict, results_path: 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cc-sieve bench", description=__doc__.split("\n")[0])
+    parser = command_parser("cc-sieve bench", __doc__)
     parser.add_argument("--output", default="build/bench", help="folder for the shards, work files and results.json")
     parser.add_argument("--quick", action="store_true", help="small sizes (runs inside make test)")
     parser.add_argument("--shard-mb", type=float, help="size of each shard (default 100, quick 1.5)")

@@ -13,7 +13,6 @@ the master's REST submission server, which would accept jobs without that secret
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import secrets
@@ -28,6 +27,7 @@ from pathlib import Path
 import pyspark
 
 from cc_sieve.filters.resources import REPO_ROOT
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.errors import ConfigError, run_command
 
 SPARK_HOME = Path(pyspark.__file__).resolve().parent
@@ -184,9 +184,9 @@ def describe(layout: ClusterLayout) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cc-sieve cluster", description=__doc__.split("\n")[0])
+    parser = command_parser("cc-sieve cluster", __doc__)
     parser.add_argument("action", choices=["up", "down", "status"])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="workers to start (up)")
     parser.add_argument("--cores", type=int, default=1, help="cores per worker")
     parser.add_argument("--memory", default="2g", help="memory per worker")
     args = parser.parse_args(argv)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from cc_sieve.filters.resources import REPO_ROOT
 from cc_sieve.jobs.cluster.standalone import SPARK_HOME, ClusterLayout, check_auth_file
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.spark_conf import check_master
 from cc_sieve.jobs.errors import run_command
 from cc_sieve.jobs.redact import redact_setting, redact_uri
@@ -106,13 +107,16 @@ def default_auth_file(master: str) -> Path | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cc-sieve submit", description=__doc__.split("\n")[0],
-                                     usage="cc-sieve submit [--master URL] [--python PATH] -- JOB [job options]")
-    parser.add_argument("--master", default="spark://127.0.0.1:7077")
-    parser.add_argument("--deploy-mode", choices=["client", "cluster"], default="client")
+    parser = command_parser("cc-sieve submit", __doc__,
+                            usage="cc-sieve submit [--master URL] [--python PATH] -- JOB [job options]")
+    parser.add_argument("--master", default="spark://127.0.0.1:7077",
+                        help="spark://host:port, yarn or k8s://https://host:port")
+    parser.add_argument("--deploy-mode", choices=["client", "cluster"], default="client",
+                        help="client: the driver runs here (it reads conf/ and writes MLflow)")
     parser.add_argument("--python", default=os.environ.get("PYSPARK_PYTHON") or sys.executable,
                         help="the Python every node runs (same pinned environment on all nodes)")
-    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra Spark setting (repeatable; default: none)")
     parser.add_argument("--auth-file", type=Path, default=None,
                         help="Spark properties holding the cluster's secret (default: build/cluster/spark-auth.conf "
                              "when --master is the cluster `cc-sieve cluster up` starts)")

@@ -18,26 +18,31 @@ from cc_sieve.jobs.redact import printable
 from cc_sieve.jobs.spark.session import get_spark
 
 
-def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
-    group = parser.add_argument_group("input")
+def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True, preset: bool = False) -> None:
+    """The input, S3 and engine flags; `preset`: a flag given overrides the preset's input section, one left out
+    keeps the preset's value (the defaults below are the default preset's)."""
+    title = "input (a flag given overrides the preset's input section)" if preset else "input"
+    group = parser.add_argument_group(title)
     group.add_argument("--input", action="append", required=required, metavar="SPEC",
                        help="shard path or glob, folder, s3://bucket/key, s3://bucket/prefix/, https:// URL, "
-                            "or a Common Crawl warc.paths.gz / wet.paths.gz manifest (repeatable)")
+                            "or a Common Crawl warc.paths.gz / wet.paths.gz manifest (repeatable)"
+                            + ("" if required else "; default: the preset's input.specs"))
     group.add_argument("--manifest-base",
                        help="base that manifest entries are resolved against (s3://commoncrawl/, "
                             f"https://data.commoncrawl.org/ or a local folder; default {CC_S3_BASE})")
     group.add_argument("--allow-outside-base", action="store_true", default=None,
                        help="read manifest entries that resolve outside --manifest-base (absolute paths, `..`, "
                             "other schemes or hosts); refused by default")
-    group.add_argument("--limit", type=int, help="read at most N shards")
-    group.add_argument("--sample", type=float, help="read a seeded random fraction of the shards")
+    group.add_argument("--limit", type=int, help="read at most N shards (default: all)")
+    group.add_argument("--sample", type=float, help="read a seeded random fraction of the shards (default: all)")
     group.add_argument("--seed", type=int, help="seed of --sample (default 0)")
     group.add_argument("--engine", choices=["fastwarc", "warcio"],
                        help="WARC parser (default fastwarc; warcio is the slower reference)")
     s3 = parser.add_argument_group("S3 (credentials come from the environment, profile or instance role)")
-    s3.add_argument("--s3-endpoint", help="endpoint URL of an S3-compatible store")
-    s3.add_argument("--s3-region")
-    s3.add_argument("--s3-profile", help="AWS profile name")
+    s3.add_argument("--s3-endpoint", help="endpoint URL of an S3-compatible store (default: CC_SIEVE_S3_ENDPOINT, "
+                                          "else AWS)")
+    s3.add_argument("--s3-region", help="default: CC_SIEVE_S3_REGION, else boto3's")
+    s3.add_argument("--s3-profile", help="AWS profile name (default: CC_SIEVE_S3_PROFILE, else boto3's)")
     s3.add_argument("--s3-unsigned", action="store_true", default=None, help="anonymous access (public buckets)")
 
 
@@ -58,7 +63,8 @@ def add_spark_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--master", help="Spark master: local[N] (default local[*]), spark://host:port, yarn, k8s://...")
     group.add_argument("--spark-conf", help="a spark-defaults style file (default conf/spark/local.conf "
                                             "or cluster.conf by master)")
-    group.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE", help="extra Spark setting")
+    group.add_argument("--conf", action="append", default=[], metavar="KEY=VALUE",
+                       help="extra Spark setting (repeatable; default: none)")
     group.add_argument("--verbose", action="store_true",
                        help="show the JVM's and Spark's own log lines (by default they go to OUTPUT/logs/spark.log)")
 

@@ -26,6 +26,7 @@ from cc_sieve.jobs.commands.args import (
     log_file,
     spark_config,
 )
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.loading import validate
 from cc_sieve.jobs.config.measurements import check_measurements
 from cc_sieve.jobs.config.presets import BenchmarkConfig, check_tracking_uri, load_benchmark_config
@@ -45,19 +46,26 @@ from cc_sieve.jobs.tracking.benchmark_log import (
     quiet_tracking,
 )
 from cc_sieve.jobs.tracking.report import write_report
+from cc_sieve.jobs.tracking.store import browse_hint
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="cc-sieve benchmark", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", help="benchmark preset (default conf/benchmark/default.yaml)")
-    parser.add_argument("--recipes", help="comma-separated recipe names or YAML paths (overrides the preset)")
-    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: sqlite:///mlflow.db here)")
-    parser.add_argument("--experiment", help="MLflow experiment name")
-    parser.add_argument("--output", help="working folder for the tables (overrides output)")
+    parser = command_parser("cc-sieve benchmark", __doc__)
+    defaults = load_benchmark_config()
+    parser.add_argument("--config", help="benchmark preset, a path or a name in conf/benchmark "
+                                         "(default conf/benchmark/default.yaml)")
+    parser.add_argument("--recipes", help="comma-separated recipe names or YAML paths (default: the preset's "
+                                          f"recipes; default.yaml: {','.join(defaults.recipes)})")
+    parser.add_argument("--tracking-uri", help="MLflow tracking URI (default: the preset's tracking.uri, else "
+                                               "MLflow's sqlite:///mlflow.db in the working folder)")
+    parser.add_argument("--experiment", help="MLflow experiment name (default: the preset's tracking.experiment; "
+                                             f"default.yaml: {defaults.tracking.experiment})")
+    parser.add_argument("--output", help="working folder for the tables; a rerun into it reuses finished stages "
+                                         f"(default: the preset's output; default.yaml: {defaults.output})")
     parser.add_argument("--no-report", action="store_true", help="skip the transparency report")
     parser.add_argument("--max-failed-share", type=float,
                         help="stop when more than this share of the shards failed (default: only when all did)")
-    add_input_arguments(parser, required=False)
+    add_input_arguments(parser, required=False, preset=True)
     add_spark_arguments(parser)
     return parser.parse_args(argv)
 
@@ -108,10 +116,11 @@ def run_benchmark(spark, config: BenchmarkConfig, recipes: list[Recipe], uris: l
     if truth is None:
         truth = find_truth(config.input.specs, config.input.truth)[0]
     timed = Timed(spark)
-    ingest = timed.run("ingest", lambda: ingest_stage(spark, uris, out, ReadOptions.from_input(config.input)),
-                       progress=False)  # the ingest prints shards and documents done itself
+    ingested = timed.run("ingest", lambda: ingest_stage(spark, uris, out, ReadOptions.from_input(config.input)),
+                         progress=False)  # the ingest prints shards and documents done itself
+    ingest = ingested.summary
     check_failures(ingest, config.max_failed_share)
-    documents = spark.read.parquet(str(out / "ingest" / "documents"))
+    documents = spark.read.parquet(*ingested.document_files)
     annotated = timed.run("annotate", lambda: annotate_stage(spark, documents, config, recipes, out),
                           ingest.documents)
     deduplicated = timed.run("dedup", lambda: dedup_stage(spark, annotated.table, config, out), ingest.documents)
@@ -120,7 +129,8 @@ def run_benchmark(spark, config: BenchmarkConfig, recipes: list[Recipe], uris: l
     stage_seconds = {**timed.seconds, **{f"annotate.{name}": seconds
                                          for name, seconds in annotated.annotator_seconds.items()}}
     result = log_benchmark(BenchmarkRun(config, recipes, ingest, annotated.specs, evaluation, stage_seconds, out,
-                                        spark.sparkContext.master, spark.sparkContext.defaultParallelism))
+                                        spark.sparkContext.master, spark.sparkContext.defaultParallelism,
+                                        timed.reused, annotated.failed_documents))
     if config.report:
         try:
             index = write_report(result.parent_run_id, out / "report", config.tracking.uri)
@@ -179,10 +189,7 @@ def comparison_table(result: BenchmarkResult) -> str:
         row += [harm_cell(m, h, recipe.graders.get(h) == "circular") for h in shown]
         row.append(f"{m[M.COLLATERAL]:.1%}" if M.COLLATERAL in m and m[M.DOCS_REMOVED] else "-")
         rows.append(row)
-    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
-    lines = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(
-        r, widths, strict=True))) for r in rows]
-    lines.insert(1, "-+-".join("-" * w for w in widths))
+    lines = text_table(rows)
     lines.append("harm columns: share of the kept documents the detector reads that it flags, and the change against "
                  "the unfiltered input within each language group (points; no change: its 95 % interval holds 0); "
                  "c: the detector reads a list the recipe filters with, so it does not grade it")
@@ -190,12 +197,56 @@ def comparison_table(result: BenchmarkResult) -> str:
                  "removed documents none of the recipe's independent detectors flags")
     if silent:
         lines.append(f"no input document flagged by: {', '.join(silent)}")
-    return "\n".join(lines)
+    return "\n".join(lines + [""] + headline_table(result) + truth_table(result))
+
+
+def text_table(rows: list[list[str]]) -> list[str]:
+    """Rows of cells as aligned lines, the first column left-aligned, a rule under the header."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = [" | ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(
+        row, widths, strict=True))) for row in rows]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return lines
+
+
+def headline_table(result: BenchmarkResult) -> list[str]:
+    """Each kind of harm's headline change per recipe, in words (metrics.says_headline)."""
+    kinds = list(M.KIND_GRADERS)
+    rows = [["headline change", *[kind.replace("_", " ") for kind in kinds]]]
+    rows += [[recipe.name, *[M.says_headline(recipe.metrics, kind) for kind in kinds]] for recipe in result.recipes]
+    return text_table(rows) + [
+        "headline change: the kind's rate corrected for its detector's web-page errors, recipe minus unfiltered "
+        "within each language group; not estimable: no independent detector with a usable calibration grades it"]
+
+
+TRUTH_KINDS = {"near_dup": "near-dup", "exact_dup": "exact dup", "pii_docs": "PII", "toxic_docs": "toxic",
+               "blocklisted_docs": "blocklisted"}
+
+
+def truth_table(result: BenchmarkResult) -> list[str]:
+    """When the input had planted truth (make-shards' truth.jsonl): the share of each kind of planted document
+    that each recipe leaves in, and how many were planted; nothing otherwise."""
+    kinds = [kind for kind in TRUTH_KINDS if any(M.truth(f"{kind}_planted") in r.metrics for r in result.recipes)]
+    if not kinds:
+        return []
+    first = result.recipes[0].metrics
+    rows = [["planted truth left", "retention",
+             *[f"{TRUTH_KINDS[kind]} ({first.get(M.truth(f'{kind}_planted'), 0):,.0f})" for kind in kinds]]]
+    for recipe in result.recipes:
+        shares = [recipe.metrics.get(M.truth(f"{kind}_remaining_share")) for kind in kinds]
+        rows.append([recipe.name, f"{recipe.metrics[M.RETENTION_DOCS]:.1%}",
+                     *[f"{share:.1%}" if share is not None else "-" for share in shares]])
+    return ["", *text_table(rows),
+            "planted truth: the share of the documents make-shards planted (how many in brackets) that the recipe "
+            "keeps; a duplicate is left when the recipe keeps both it and its original (lower is better)"]
 
 
 def where_to_look(result: BenchmarkResult) -> str:
-    lines = [f"MLflow: experiment '{result.experiment}' in {result.tracking_uri} "
-             f"(parent run {result.parent_run_id}); browse with `make mlflow-ui` -> http://127.0.0.1:5000"]
+    """Where the runs, the report and the tables are, and how to browse the store the runs went to."""
+    experiment_id = MlflowClient(tracking_uri=result.tracking_uri).get_run(result.parent_run_id).info.experiment_id
+    lines = [f"MLflow: experiment '{result.experiment}' in {redact_uri(result.tracking_uri)} (benchmark run "
+             f"{result.parent_run_id})",
+             f"browse it: {browse_hint(result.tracking_uri, experiment_id, result.parent_run_id)}"]
     if result.report_dir:
         lines.append(f"transparency report: {result.report_dir}/index.html")
     lines.append(f"tables (documents, annotations, dedup): {result.output}")

@@ -20,17 +20,21 @@ from pathlib import Path
 from cc_sieve.filters.calibration import calibration_table, format_table
 from cc_sieve.filters.resources import data_path
 from cc_sieve.filters.web_calibration import WEB_CALIBRATION, WEB_UNITS, web_calibration
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.loading import validate_flags
 from cc_sieve.jobs.config.presets import HarmConfig, load_benchmark_config
 from cc_sieve.jobs.errors import run_command
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="cc-sieve calibrate", description=__doc__.split("\n")[0])
+    parser = command_parser("cc-sieve calibrate", __doc__)
     parser.add_argument("--config", help="benchmark preset whose harm thresholds to use (default: default)")
-    parser.add_argument("--profanity-threshold", type=float, help="overrides harm.profanity_threshold")
-    parser.add_argument("--pii-per-1k-words", type=float, help="overrides harm.pii_per_1k_words")
-    parser.add_argument("--json", help="also write the tweet and comment rows to this JSON file")
+    defaults = load_benchmark_config().harm
+    parser.add_argument("--profanity-threshold", type=float, help="overrides harm.profanity_threshold (default: "
+                                                                  f"the preset's; {defaults.profanity_threshold})")
+    parser.add_argument("--pii-per-1k-words", type=float, help="overrides harm.pii_per_1k_words (default: the "
+                                                               f"preset's; {defaults.pii_per_1k_words})")
+    parser.add_argument("--json", help="also write the tweet and comment rows to this JSON file (default: none)")
     parser.add_argument("--write", action="store_true",
                         help=f"store the web-page figures in data/{WEB_CALIBRATION}, where the benchmark reads them")
     return parser.parse_args(argv)

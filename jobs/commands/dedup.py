@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from cc_sieve.jobs.commands.args import add_input_arguments, add_spark_arguments, input_config, spark_from_args
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.loading import validate_flags
 from cc_sieve.jobs.config.measurements import minhash_spec
 from cc_sieve.jobs.config.presets import DedupConfig
@@ -46,21 +47,25 @@ def config_from_args(args: argparse.Namespace) -> DedupConfig:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="cc-sieve dedup", description=__doc__.split("\n")[0])
+    parser = command_parser("cc-sieve dedup", __doc__)
     add_input_arguments(parser)
     add_spark_arguments(parser)
     parser.add_argument("--output", required=True, help="output folder (ingest/, signatures/, clusters/)")
+    defaults = DedupConfig()
     group = parser.add_argument_group("dedup (defaults: conf/benchmark/default.yaml's dedup section)")
-    group.add_argument("--num-perm", type=int)
-    group.add_argument("--bands", type=int)
-    group.add_argument("--rows", type=int)
-    group.add_argument("--ngram", type=int, help="shingle length in words (or characters with --unit char)")
-    group.add_argument("--unit", choices=["word", "char"])
-    group.add_argument("--threshold", type=float, help="derive bands x rows from this Jaccard (datasketch's choice)")
-    group.add_argument("--scope", choices=list(SCOPE_COLUMNS))
-    group.add_argument("--survivor", choices=list(SURVIVOR_ORDERS))
+    group.add_argument("--num-perm", type=int, help=f"MinHash permutations (default: {defaults.num_perm})")
+    group.add_argument("--bands", type=int, help=f"LSH bands (default: {defaults.bands})")
+    group.add_argument("--rows", type=int, help=f"rows per band (default: {defaults.rows})")
+    group.add_argument("--ngram", type=int, help="shingle length in words (or characters with --unit char; "
+                                                 f"default: {defaults.ngram})")
+    group.add_argument("--unit", choices=["word", "char"], help=f"default: {defaults.unit}")
+    group.add_argument("--threshold", type=float, help="derive bands x rows from this Jaccard (datasketch's choice; "
+                                                       "default: use --bands and --rows)")
+    group.add_argument("--scope", choices=list(SCOPE_COLUMNS), help=f"default: {defaults.scope}")
+    group.add_argument("--survivor", choices=list(SURVIVOR_ORDERS), help=f"default: {defaults.survivor}")
     group.add_argument("--verify-threshold", help="keep candidate pairs whose signature Jaccard reaches this, "
-                                                  "or 'none' to keep every candidate pair")
+                                                  f"or 'none' to keep every candidate pair (default: "
+                                                  f"{defaults.verify_threshold})")
     return parser.parse_args(argv)
 
 

@@ -5,13 +5,13 @@ Run as `cc-sieve ingest --input SPEC --output DIR` or `spark-submit jobs/command
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from cc_sieve.jobs.commands.args import add_input_arguments, add_spark_arguments, input_config, spark_from_args
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.errors import run_command
 from cc_sieve.jobs.reading.inputs import resolve_inputs
 from cc_sieve.jobs.reading.options import ReadOptions
@@ -29,7 +29,7 @@ def print_failures(output: str, limit: int = 20) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cc-sieve ingest", description=__doc__.split("\n")[0])
+    parser = command_parser("cc-sieve ingest", __doc__)
     add_input_arguments(parser)
     add_spark_arguments(parser)
     parser.add_argument("--output", required=True, help="output folder (documents/, failures.parquet, ...)")

@@ -8,11 +8,11 @@ text. Run as `cc-sieve pii --input SPEC --output DIR --mode regex|full` or with 
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 from cc_sieve.jobs.commands.args import add_input_arguments, add_spark_arguments, input_config, spark_from_args
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.loading import validate_flags
 from cc_sieve.jobs.config.measurements import pii_spec
 from cc_sieve.jobs.config.presets import PiiConfig
@@ -36,7 +36,7 @@ def summary_lines(summary: dict) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="cc-sieve pii", description=__doc__.split("\n")[0])
+    parser = command_parser("cc-sieve pii", __doc__)
     add_input_arguments(parser)
     add_spark_arguments(parser)
     parser.add_argument("--output", required=True, help="output folder (ingest/, pii/)")

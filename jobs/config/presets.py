@@ -1,7 +1,9 @@
 """Settings of every command as pydantic models, and the benchmark presets (conf/benchmark/*.yaml).
 
-A preset names only what differs from the defaults here; every mistake is one line naming the file
-(or flag) and the key, e.g. `conf/benchmark/x.yaml: dedup.bands: Input should be a valid integer`.
+A preset names only what differs from the default preset (conf/benchmark/default.yaml): a key it leaves out,
+at any depth, takes the default preset's value, and a preset without a name is named after its file. Every
+mistake is one line naming the file (or flag) and the key, e.g.
+`conf/benchmark/x.yaml: dedup.bands: Input should be a valid integer`.
 The input settings (InputConfig) are shared by every command that reads shards.
 """
 
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from cc_sieve.filters.harm import PII_PER_1K_WORDS_THRESHOLD, PROFANITY_THRESHOLD
 from cc_sieve.filters.resources import REPO_ROOT
-from cc_sieve.jobs.config.loading import load_model
+from cc_sieve.jobs.config.loading import read_yaml_mapping, validate
 from cc_sieve.jobs.config.spark_conf import master_problem
 from cc_sieve.jobs.errors import ConfigError
 from cc_sieve.jobs.redact import redact_uri
@@ -128,15 +130,30 @@ class BenchmarkConfig(Strict):
     max_failed_share: float = Field(default=1.0, ge=0, le=1)
 
 
+PRESET_KEYS = "benchmark settings (name, input, recipes, ...)"
+
+
+def merged(base: dict, preset: dict) -> dict:
+    """`base` with the preset's values on top; sections (mappings) merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in preset.items():
+        out[key] = merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict) else value
+    return out
+
+
 def load_benchmark_config(path: str | Path | None = None) -> BenchmarkConfig:
-    """A preset by path or by name (conf/benchmark/NAME.yaml); the default preset without one."""
+    """A preset by path or by name (conf/benchmark/NAME.yaml) over the default preset; the default preset
+    without one."""
     path = Path(path) if path else DEFAULT_PRESET
     if not path.is_file() and (BENCHMARK_DIR / f"{path}.yaml").is_file():
         path = BENCHMARK_DIR / f"{path}.yaml"
     if not path.is_file():
         raise ConfigError(f"--config {path}: no such file (presets: "
                           f"{', '.join(p.stem for p in sorted(BENCHMARK_DIR.glob('*.yaml')))})")
-    return load_model(BenchmarkConfig, path, "benchmark settings (name, input, recipes, ...)")
+    preset = read_yaml_mapping(path, PRESET_KEYS)
+    if path.resolve() != DEFAULT_PRESET.resolve():
+        preset = merged({**read_yaml_mapping(DEFAULT_PRESET, PRESET_KEYS), "name": path.stem}, preset)
+    return validate(BenchmarkConfig, preset, str(path))
 
 
 def check_tracking_uri(uri: str | None, source: str = "tracking.uri") -> None:

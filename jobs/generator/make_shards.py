@@ -74,6 +74,7 @@ from cc_sieve.filters.lexicons import ISO_639_3_TO_1
 from cc_sieve.filters.planting import TRUTH_FILE, insert_paragraph, near_duplicate, shingle_words
 from cc_sieve.filters.resources import data_path
 from cc_sieve.filters.urls import UT1_CATEGORIES, ut1_adult_archive
+from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.loading import validate_flags
 from cc_sieve.jobs.errors import run_command
 
@@ -755,20 +756,26 @@ def parse_levels(text: str) -> tuple[float, ...]:
 
 def parse_args(argv: list[str] | None) -> ShardOptions:
     defaults = {name: field.default for name, field in ShardOptions.model_fields.items()}
-    parser = argparse.ArgumentParser(prog="cc-sieve make-shards", description=__doc__.split("\n")[0])
+    parser = command_parser("cc-sieve make-shards", __doc__)
     parser.add_argument("--output", required=True, help="folder for the shards, manifests and truth.jsonl")
     parser.add_argument("--docs", type=int, default=defaults["docs"], help="documents in all (split evenly)")
-    parser.add_argument("--shards", type=int, default=defaults["shards"])
-    parser.add_argument("--format", choices=["warc", "wet", "both"], default=defaults["format"])
-    parser.add_argument("--seed", type=int, default=defaults["seed"])
+    parser.add_argument("--shards", type=int, default=defaults["shards"], help="shards per format")
+    parser.add_argument("--format", choices=["warc", "wet", "both"], default=defaults["format"],
+                        help="the same documents as WARC, as WET, or both")
+    parser.add_argument("--seed", type=int, default=defaults["seed"], help="the same seed writes the same bytes")
     parser.add_argument("--crawl-id", default=defaults["crawl_id"], help="CC-MAIN-YYYY-WW")
-    parser.add_argument("--near-dup-rate", type=float, default=defaults["near_dup_rate"])
+    parser.add_argument("--near-dup-rate", type=float, default=defaults["near_dup_rate"],
+                        help="share of documents that are near-duplicates of another")
     parser.add_argument("--jaccard-levels", type=parse_levels, default=defaults["jaccard_levels"],
                         help="word 5-gram Jaccard levels of the near-duplicates, e.g. 0.5,0.7,0.9")
-    parser.add_argument("--exact-dup-rate", type=float, default=defaults["exact_dup_rate"])
-    parser.add_argument("--pii-rate", type=float, default=defaults["pii_rate"])
-    parser.add_argument("--toxic-rate", type=float, default=defaults["toxic_rate"])
-    parser.add_argument("--blocklist-rate", type=float, default=defaults["blocklist_rate"])
+    parser.add_argument("--exact-dup-rate", type=float, default=defaults["exact_dup_rate"],
+                        help="share of documents that are exact copies of another")
+    parser.add_argument("--pii-rate", type=float, default=defaults["pii_rate"],
+                        help="share of documents given a labeled PII sentence")
+    parser.add_argument("--toxic-rate", type=float, default=defaults["toxic_rate"],
+                        help="share of documents given a hateful or toxic passage")
+    parser.add_argument("--blocklist-rate", type=float, default=defaults["blocklist_rate"],
+                        help="share of documents given a URL on a UT1 list")
     parser.add_argument("--blocklist-categories", default=",".join(defaults["blocklist_categories"]),
                         help="UT1 categories the blocklisted URLs come from (comma-separated)")
     parser.add_argument("--workers", type=int, default=defaults["workers"], help="processes (shards are independent)")

@@ -91,6 +91,18 @@ def completed_reports(output: Path, uris: list[str]) -> dict[str, dict]:
     return reports
 
 
+def document_file(output: Path, uri: str) -> Path:
+    """Where the shard's documents are (once it was read)."""
+    return output / "documents" / f"{shard_key(uri)}.parquet"
+
+
+def forget_shards(output: Path, uris: list[str]) -> None:
+    """Make the next run read these shards again (their file or the read settings changed): without its report,
+    a shard is not done."""
+    for uri in uris:
+        (output / "_shards" / f"{shard_key(uri)}.json").unlink(missing_ok=True)
+
+
 def remove_stale_outputs(output: Path, uris: list[str]) -> None:
     """For shards about to be read again: the temporary files a killed run left, and the reports of a
     previous attempt (so that only this run's reports say a shard is done)."""

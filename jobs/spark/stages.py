@@ -1,7 +1,12 @@
-"""The benchmark's stages: ingest, annotate (one pass), dedup, evaluate. Each returns its result and its time."""
+"""The benchmark's stages: ingest, annotate (one pass), dedup, evaluate. Each returns its result and its time.
+
+Ingest, annotate and dedup write tables under the output folder, and a rerun into the same folder reuses them
+when their inputs, settings and code are unchanged (jobs/spark/reuse.py); evaluate always runs.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +23,13 @@ from cc_sieve.jobs.config.measurements import measurement_specs
 from cc_sieve.jobs.config.presets import BenchmarkConfig
 from cc_sieve.jobs.config.recipes import Recipe, required_annotators
 from cc_sieve.jobs.reading.options import ReadOptions
+from cc_sieve.jobs.reading.shard_ingest import document_file, forget_shards
 from cc_sieve.jobs.spark.annotate import annotate_documents
 from cc_sieve.jobs.spark.dedup import SIMILAR_MIN, exact_duplicates, near_duplicate_clusters, similar_pairs
 from cc_sieve.jobs.spark.evaluate import Evaluation, MeasureColumns, RecipePlan, evaluate
 from cc_sieve.jobs.spark.ingest import IngestSummary, run_ingest
 from cc_sieve.jobs.spark.progress import StageProgress
+from cc_sieve.jobs.spark.reuse import Reuse, StageRecord, file_listing, fingerprint, local_path
 
 PII_TOTAL = "pii_total"
 # The columns the dedup stage adds; exact_duplicate is declared with the rule registry (DedupColumns).
@@ -32,10 +39,13 @@ DEDUP_COLUMNS = ("dup_cluster_id", "dup_cluster_size", "dup_keep",
 
 @dataclass
 class Timed:
-    """Runs the stages, each with a progress line while it runs, and keeps their seconds in the order they ran."""
+    """Runs the stages, each with a progress line while it runs, and keeps their seconds in the order they ran.
+    A stage whose result gives its own `seconds` counts those: the same whether it ran now or a rerun reused it
+    (then they are the seconds it took when it was computed), and `reused` names the stages a rerun reused."""
 
     spark: SparkSession
     seconds: dict[str, float] = field(default_factory=dict)
+    reused: list[str] = field(default_factory=list)
 
     def run(self, stage: str, work, documents: int | None = None, progress: bool = True):
         started = time.perf_counter()
@@ -44,8 +54,22 @@ class Timed:
                 result = work()
         else:
             result = work()
-        self.seconds[stage] = time.perf_counter() - started
+        own = getattr(result, "seconds", None)
+        self.seconds[stage] = own if own is not None else time.perf_counter() - started
+        if getattr(result, "reused", None):
+            self.reused.append(stage)
         return result
+
+
+@dataclass
+class Ingested:
+    summary: IngestSummary
+    document_files: list[str]  # this run's shards' documents (the folder may hold other runs' shards too)
+    reused: Reuse | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self.summary.wall_seconds
 
 
 @dataclass
@@ -54,13 +78,48 @@ class Annotated:
     measures: MeasureColumns
     specs: list[AnnotatorSpec]
     annotator_seconds: dict[str, float]
+    seconds: float
     failed_documents: int = 0  # documents with an annotate_failures row (an annotator too slow or raising on it)
+    reused: Reuse | None = None
 
 
-def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions) -> IngestSummary:
-    summary = run_ingest(spark, uris, str(out / "ingest"), options)
+def local_file_state(uri: str) -> list | None:
+    """[size, mtime_ns] of a local shard (None when it is missing); None for a remote one, which is read again
+    only when the read settings change (Common Crawl's objects never change)."""
+    if "://" in uri:
+        return None
+    listing = file_listing([Path(uri)])
+    return listing[0][1:] if listing and listing[0][1] is not None else None
+
+
+def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions) -> Ingested:
+    """The documents of every shard, read once: a shard already read with the same settings is resumed (its
+    local file unchanged); when every shard was, the ingest is reused."""
+    folder = out / "ingest"
+    settings = {"engine": options.engine, "main_content": options.main_content, "max_payload": options.max_payload,
+                "s3_endpoint": options.s3.endpoint_url}
+    shards = {uri: local_file_state(uri) for uri in uris}
+    record = StageRecord(out, "ingest", tuple(str(document_file(folder, uri).relative_to(out)) for uri in uris))
+    stage_fingerprint = fingerprint("ingest", {"shards": shards, "settings": settings})
+    reuse = record.reusable(stage_fingerprint)
+    details = {"settings": settings, "shards": shards}
+    if reuse is None:
+        previous = record.details()
+        if previous.get("settings", settings) != settings:
+            forget_shards(folder, uris)
+        else:
+            recorded = previous.get("shards", {})
+            forget_shards(folder, [uri for uri in uris if uri in recorded and recorded[uri] != shards[uri]])
+        record.start(details)  # a run killed halfway still tells the next one what it read with
+    summary = run_ingest(spark, uris, str(folder), options)
+    if reuse:
+        summary = dataclasses.replace(summary, wall_seconds=reuse.seconds)
+        print(reuse.line("ingest", f"the documents of {len(uris)} shards"))
+    else:
+        record.finish(stage_fingerprint, summary.wall_seconds, details)
     print(f"[ingest] {summary.line()}")
-    return summary
+    files = [str(document_file(folder, uri)) for uri in uris if document_file(folder, uri).is_file()]
+    return Ingested(summary, files, reuse)
 
 
 def measure_columns(schema_names: list[str], config: BenchmarkConfig) -> MeasureColumns:
@@ -72,22 +131,41 @@ def measure_columns(schema_names: list[str], config: BenchmarkConfig) -> Measure
                           has_dedup=config.dedup.enabled)
 
 
+def input_files(table: DataFrame) -> list:
+    """The listing of the files a table read from Parquet was read from: what a stage over it depends on."""
+    return file_listing([local_path(file) for file in table.inputFiles()])
+
+
 def annotate_stage(spark, documents: DataFrame, config: BenchmarkConfig, recipes: list[Recipe],
                    out: Path) -> Annotated:
-    """One pass of every annotator the recipes and the measurements need, written to OUT/annotations."""
+    """One pass of every annotator the recipes and the measurements need, written to OUT/annotations (reused
+    when the documents, the annotators and their settings are those of the table there)."""
     specs = list(dict.fromkeys(required_annotators(recipes) + measurement_specs(config)))
+    path = out / "annotations"
+    record = StageRecord(out, "annotate", (path.name,))
+    stage_fingerprint = fingerprint("annotate", {
+        "documents": input_files(documents), "harm": [config.harm.enabled, config.harm.pii_per_1k_words],
+        "annotators": [[f"{spec.factory.__module__}.{spec.name}", spec.kwargs] for spec in specs]})
+    reuse = record.reusable(stage_fingerprint)
+    if reuse:
+        table = spark.read.parquet(str(path))
+        print(reuse.line("annotate", f"the annotations ({len(specs)} annotators, {len(table.columns)} columns)"))
+        return Annotated(table, measure_columns(table.columns, config), specs, reuse.details["annotator_seconds"],
+                         reuse.seconds, reuse.details.get("failed_documents", 0), reuse)
+    record.start()
     started = time.perf_counter()
     annotations, timers = annotate_documents(spark, documents, specs)
     if config.harm.enabled:
         annotations = with_pii_density(annotations, config.harm.pii_per_1k_words)
-    path = out / "annotations"
     annotations.write.mode("overwrite").parquet(str(path))
+    seconds = time.perf_counter() - started
+    annotator_seconds = {name: accumulator.value for name, accumulator in timers.items()}
     table = spark.read.parquet(str(path))
     failed = table.where(F.size("annotate_failures") > 0).count()
-    print(f"[annotate] {len(specs)} annotators, {len(table.columns)} columns in "
-          f"{time.perf_counter() - started:.1f} s; {failed:,} documents with an annotator too slow or failing")
-    return Annotated(table, measure_columns(table.columns, config), specs,
-                     {name: accumulator.value for name, accumulator in timers.items()}, failed)
+    record.finish(stage_fingerprint, seconds, {"annotator_seconds": annotator_seconds, "failed_documents": failed})
+    print(f"[annotate] {len(specs)} annotators, {len(table.columns)} columns in {seconds:.1f} s; "
+          f"{failed:,} documents with an annotator too slow or failing")
+    return Annotated(table, measure_columns(table.columns, config), specs, annotator_seconds, seconds, failed)
 
 
 def with_pii_density(annotations: DataFrame, threshold: float) -> DataFrame:
@@ -101,14 +179,28 @@ def with_pii_density(annotations: DataFrame, threshold: float) -> DataFrame:
 class Deduplicated:
     table: DataFrame  # the annotations with the dedup columns (DEDUP_COLUMNS, and each document's representative)
     pairs: DataFrame | None  # the duplicate measure's similar pairs (u, v, jaccard), apart from the clusters
+    seconds: float | None = None  # None: dedup is off
+    reused: Reuse | None = None
 
 
 def dedup_stage(spark, annotations: DataFrame, config: BenchmarkConfig, out: Path) -> Deduplicated:
     """Annotations plus dup_cluster_id / dup_cluster_size / dup_keep (survivor by dedup.survivor) and
     exact_duplicate (the exact_duplicate rule's column), cached; and the similar pairs that measure the
-    duplicates a recipe leaves, independent of the clusters recipes remove by."""
+    duplicates a recipe leaves, independent of the clusters recipes remove by. Reused when the annotations and
+    the dedup settings are those of the tables there."""
     if not config.dedup.enabled:
         return Deduplicated(annotations.cache(), None)
+    record = StageRecord(out, "dedup", ("dedup", "similar_pairs"))
+    stage_fingerprint = fingerprint("dedup", {"annotations": input_files(annotations),
+                                              "settings": config.dedup.model_dump()})
+    reuse = record.reusable(stage_fingerprint)
+    if reuse:
+        table = annotations.join(spark.read.parquet(str(out / "dedup")), "doc_id", "left").cache()
+        print(reuse.line("dedup", f"the clusters ({reuse.details['duplicates']:,} duplicates) and similar pairs "
+                                  f"({reuse.details['pairs']:,})"))
+        return Deduplicated(table, spark.read.parquet(str(out / "similar_pairs")), reuse.seconds, reuse)
+    record.start()
+    started = time.perf_counter()
     clusters = near_duplicate_clusters(
         annotations, scope=config.dedup.scope, survivor=config.dedup.survivor,
         verify_threshold=config.dedup.verify_threshold, checkpoint_dir=str(out / "checkpoints"))
@@ -121,9 +213,12 @@ def dedup_stage(spark, annotations: DataFrame, config: BenchmarkConfig, out: Pat
     pairs.write.mode("overwrite").parquet(str(out / "similar_pairs"))
     table = annotations.join(spark.read.parquet(str(out / "dedup")), "doc_id", "left").cache()
     pairs = spark.read.parquet(str(out / "similar_pairs"))
-    print(f"[dedup] {table.where('NOT dup_keep').count():,} duplicates in clusters; {pairs.count():,} similar "
-          f"pairs at estimated Jaccard >= {SIMILAR_MIN}")
-    return Deduplicated(table, pairs)
+    counts = {"duplicates": table.where("NOT dup_keep").count(), "pairs": pairs.count()}
+    seconds = time.perf_counter() - started
+    record.finish(stage_fingerprint, seconds, counts)
+    print(f"[dedup] {counts['duplicates']:,} duplicates in clusters; {counts['pairs']:,} similar pairs at estimated "
+          f"Jaccard >= {SIMILAR_MIN}")
+    return Deduplicated(table, pairs, seconds)
 
 
 def evaluate_stage(spark, deduplicated: Deduplicated, documents: DataFrame, config: BenchmarkConfig,

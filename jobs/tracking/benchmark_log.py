@@ -63,6 +63,8 @@ class BenchmarkRun:
     output: Path
     spark_master: str
     spark_parallelism: int
+    reused_stages: list[str] = field(default_factory=list)  # stages whose tables a rerun reused (jobs/spark/reuse.py)
+    annotate_failed_documents: int = 0  # documents an annotator gave up on (over its time budget, or raising)
 
 
 @dataclass
@@ -102,6 +104,7 @@ def throughput(documents: float, megabytes: float, seconds: dict[str, float]) ->
 
 
 TAG_FAILURE = "cc_sieve.failure"
+TAG_REUSED = "cc_sieve.reused_stages"  # on a rerun's benchmark run: the stages it reused, e.g. "ingest,annotate"
 
 
 def quiet_tracking(verbose: bool) -> None:
@@ -148,8 +151,9 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
     if len(sources) > 1:
         print(f"[warning] the shards hold text of {len(sources)} kinds ({'; '.join(sources)}): the rates blend "
               "them, and the same captures give other rates as WARC than as WET")
-    with mlflow.start_run(run_name=f"{config.name}-{stamp}",
-                          tags={TAG_ROLE: "benchmark", TAG_RUN_COLOUR: BENCHMARK_COLOUR}) as parent, \
+    tags = {TAG_ROLE: "benchmark", TAG_RUN_COLOUR: BENCHMARK_COLOUR,
+            **({TAG_REUSED: ",".join(run.reused_stages)} if run.reused_stages else {})}
+    with mlflow.start_run(run_name=f"{config.name}-{stamp}", tags=tags) as parent, \
             failure_recorded():
         log_params({
             **{key: redact_setting(key, value) for key, value in flatten(config_dump, "config").items()},
@@ -167,7 +171,7 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
         log_metrics({
             M.SHARDS: ingest.shards, M.SHARDS_FAILED: ingest.shards_failed, M.RECORDS: ingest.records,
             M.RECORDS_SKIPPED: ingest.records_skipped, M.FAILURES: ingest.failures, M.DOCUMENTS: ingest.documents,
-            M.INPUT_MEGABYTES: ingest.bytes_read / 1e6,
+            M.ANNOTATE_FAILED: run.annotate_failed_documents, M.INPUT_MEGABYTES: ingest.bytes_read / 1e6,
             **{M.seconds(stage): value for stage, value in run.stage_seconds.items()},
             **throughput(ingest.documents, ingest.bytes_read / 1e6, run.stage_seconds),
             **{M.unfiltered(name): value for name, value in evaluation.baseline.items()},
