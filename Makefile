@@ -60,7 +60,8 @@ lock:
 		$(if $(LOCK_UPGRADE),--upgrade,) --output-file requirements.lock pyproject.toml $(BUILD)/lock/build-tools.in
 
 chromium:
-	@command -v chromium > /dev/null || { apt-get update -qq && apt-get install -y -qq chromium > /dev/null; }
+	@command -v chromium > /dev/null || { [ "$$(id -u)" = 0 ] || { echo "the browser tests need Debian's chromium: run 'sudo apt-get install chromium' once"; exit 1; }; \
+		apt-get update -qq && apt-get install -y -qq chromium > /dev/null; }
 
 demo: setup
 	$(VENV)/bin/cc-sieve demo --input $(DEMO_INPUT) --output $(DEMO_OUT)
@@ -69,10 +70,10 @@ test: test-deps
 	$(VENV)/bin/ruff check filters jobs tests
 	$(PY) -m pytest tests
 
-test-unit: test-deps
+test-unit: setup
 	$(PY) -m pytest tests/unit
 
-lint: test-deps
+lint: setup
 	$(VENV)/bin/ruff check filters jobs tests
 
 bench: test-deps

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from cc_sieve.jobs.config.loading import validate_flags
-from cc_sieve.jobs.config.presets import CC_S3_BASE, InputConfig, SparkConfig
+from cc_sieve.jobs.config.presets import CC_HTTPS_BASE, CC_S3_BASE, InputConfig, SparkConfig
 from cc_sieve.jobs.config.spark_conf import check_master
 from cc_sieve.jobs.errors import ConfigError, InputError
 from cc_sieve.jobs.redact import printable
@@ -29,7 +29,8 @@ def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True, 
                             + ("" if required else "; default: the preset's input.specs"))
     group.add_argument("--manifest-base",
                        help="base that manifest entries are resolved against (s3://commoncrawl/, "
-                            f"https://data.commoncrawl.org/ or a local folder; default {CC_S3_BASE})")
+                            f"{CC_HTTPS_BASE} or a local folder; default {CC_HTTPS_BASE} for a manifest "
+                            f"fetched from there, else {CC_S3_BASE})")
     group.add_argument("--allow-outside-base", action="store_true", default=None,
                        help="read manifest entries that resolve outside --manifest-base (absolute paths, `..`, "
                             "other schemes or hosts); refused by default")

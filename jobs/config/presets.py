@@ -26,6 +26,7 @@ from cc_sieve.jobs.redact import redact_uri
 BENCHMARK_DIR = REPO_ROOT / "conf" / "benchmark"
 DEFAULT_PRESET = BENCHMARK_DIR / "default.yaml"
 CC_S3_BASE = "s3://commoncrawl/"
+CC_HTTPS_BASE = "https://data.commoncrawl.org/"
 Survivor = Literal["smallest_doc_id", "longest", "oldest"]  # who survives in a duplicate cluster (jobs/spark/dedup.py)
 DEFAULT_RECIPES = ["raw", "c4", "gopher", "fineweb", "url-blocklist", "badwords", "pii-dolma"]
 
@@ -47,7 +48,7 @@ class InputConfig(Strict):
     """What to read and how: the same for ingest, benchmark, dedup and pii."""
 
     specs: list[str] = Field(default_factory=lambda: ["data/commoncrawl"], min_length=1)
-    manifest_base: str = CC_S3_BASE
+    manifest_base: str | None = None  # None: CC_HTTPS_BASE for a manifest read from there, else CC_S3_BASE
     allow_outside_base: bool = False  # manifest entries may leave manifest_base (absolute, `..`, other hosts)
     limit: int | None = Field(default=None, ge=1)
     sample: float | None = Field(default=None, gt=0, le=1)

@@ -21,14 +21,13 @@ import re
 import zlib
 from urllib.parse import unquote, urlsplit
 
-from cc_sieve.jobs.config.presets import InputConfig
+from cc_sieve.jobs.config.presets import CC_HTTPS_BASE, CC_S3_BASE, InputConfig
 from cc_sieve.jobs.errors import InputError
 from cc_sieve.jobs.reading.report import classify_error
 from cc_sieve.jobs.reading.s3 import S3Options, list_s3_prefix
 from cc_sieve.jobs.reading.sources import open_shard
 from cc_sieve.jobs.redact import redact_uri
 
-CC_HTTPS_BASE = "https://data.commoncrawl.org/"
 GLOB_CHARS = set("*?[")
 REMOTE_SCHEMES = ("s3://", "https://", "http://")
 MAX_MANIFEST_BYTES = 512 * 1024 * 1024  # Common Crawl's largest manifests are ~10 MB inflated
@@ -174,9 +173,16 @@ def expand_local(spec: str) -> list[str]:
     return [os.path.abspath(path)]
 
 
+def default_manifest_base(spec: str) -> str:
+    """Where a manifest's entries are when no base is given: Common Crawl over https for a manifest fetched over
+    https from Common Crawl (as its users outside AWS do), else Common Crawl's S3 bucket."""
+    return CC_HTTPS_BASE if spec.startswith(CC_HTTPS_BASE) else CC_S3_BASE
+
+
 def expand_spec(spec: str, options: InputConfig, s3: S3Options) -> list[str]:
     if is_manifest(spec):
-        return read_manifest(spec, options.manifest_base, s3, options.allow_outside_base)
+        base = options.manifest_base or default_manifest_base(spec)
+        return read_manifest(spec, base, s3, options.allow_outside_base)
     if spec.startswith("s3://"):
         return list_s3_prefix(spec, s3) if spec.endswith("/") else [spec]
     if spec.startswith(("https://", "http://")):

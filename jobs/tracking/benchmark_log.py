@@ -94,13 +94,16 @@ def write_csv(path: Path, rows: list[dict]) -> Path:
     return path
 
 
-def throughput(documents: float, megabytes: float, seconds: dict[str, float]) -> dict[str, float]:
+def throughput(documents: float, megabytes: float, seconds: dict[str, float],
+               ingest_timed: bool = True) -> dict[str, float]:
+    """Documents and megabytes per second of a stage; the ingest's only when its seconds cover every shard
+    (`ingest_timed` is False when some shards were resumed from an earlier run: their reading is not timed)."""
     def per_second(amount: float, stage: str) -> float:
         return amount / seconds[stage] if seconds.get(stage) else 0.0
 
-    return {M.throughput("ingest_docs_per_s"): per_second(documents, "ingest"),
-            M.throughput("ingest_mb_per_s"): per_second(megabytes, "ingest"),
-            M.throughput("annotate_docs_per_s"): per_second(documents, "annotate")}
+    ingest = {M.throughput("ingest_docs_per_s"): per_second(documents, "ingest"),
+              M.throughput("ingest_mb_per_s"): per_second(megabytes, "ingest")} if ingest_timed else {}
+    return {**ingest, M.throughput("annotate_docs_per_s"): per_second(documents, "annotate")}
 
 
 TAG_FAILURE = "cc_sieve.failure"
@@ -173,7 +176,8 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
             M.RECORDS_SKIPPED: ingest.records_skipped, M.FAILURES: ingest.failures, M.DOCUMENTS: ingest.documents,
             M.ANNOTATE_FAILED: run.annotate_failed_documents, M.INPUT_MEGABYTES: ingest.bytes_read / 1e6,
             **{M.seconds(stage): value for stage, value in run.stage_seconds.items()},
-            **throughput(ingest.documents, ingest.bytes_read / 1e6, run.stage_seconds),
+            **throughput(ingest.documents, ingest.bytes_read / 1e6, run.stage_seconds,
+                         ingest_timed=not ingest.shards_resumed or "ingest" in run.reused_stages),
             **{M.unfiltered(name): value for name, value in evaluation.baseline.items()},
         })
         parent_dir = artifacts / "benchmark"

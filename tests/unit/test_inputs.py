@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from cc_sieve.jobs.config.loading import validate_flags
-from cc_sieve.jobs.config.presets import InputConfig
+from cc_sieve.jobs.config.presets import CC_HTTPS_BASE, CC_S3_BASE, InputConfig
 from cc_sieve.jobs.errors import ConfigError, InputError
-from cc_sieve.jobs.reading.inputs import CC_HTTPS_BASE, resolve_inputs
+from cc_sieve.jobs.reading.inputs import default_manifest_base, resolve_inputs
 from cc_sieve.jobs.redact import redact_uri
 from tests.support.samples import CC_SAMPLES, WARC_2020_34
 
@@ -48,6 +48,12 @@ def test_manifest_entries_resolve_against_the_base(tmp_path):
     assert local == [str(tmp_path / e) for e in entries[:3]]
     s3 = resolve_inputs(InputConfig(specs=[str(manifest)], limit=1))
     assert s3 == ["s3://commoncrawl/" + entries[0]]
+
+
+def test_a_manifest_fetched_from_common_crawl_over_https_reads_its_shards_over_https():
+    assert default_manifest_base(CC_HTTPS_BASE + "crawl-data/CC-MAIN-2024-10/warc.paths.gz") == CC_HTTPS_BASE
+    assert default_manifest_base("s3://commoncrawl/crawl-data/CC-MAIN-2024-10/warc.paths.gz") == CC_S3_BASE
+    assert default_manifest_base("https://example.org/warc.paths.gz") == CC_S3_BASE
 
 
 def test_sample_is_seeded_and_limit_applies_after_it(tmp_path):

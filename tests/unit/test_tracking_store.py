@@ -10,8 +10,10 @@ import mlflow
 import pytest
 
 from cc_sieve.filters.resources import REPO_ROOT
+from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.commands.cli import main
 from cc_sieve.jobs.errors import ConfigError
+from cc_sieve.jobs.tracking.benchmark_log import throughput
 from cc_sieve.jobs.tracking.store import browse_hint, check_store_exists, default_tracking_uri
 from tests.support.commands import CC_SIEVE
 from tests.support.s3server import free_port
@@ -78,3 +80,11 @@ def test_report_on_an_unreachable_server_or_an_unknown_run_is_one_line(tmp_path,
     assert capsys.readouterr().err == f"cc-sieve report: --run-id 0123456789abcdef: no such run in {uri}\n"
     assert main(["report", "--run-id", other, "--tracking-uri", uri]) == 2
     assert capsys.readouterr().err.startswith(f"cc-sieve report: --run-id {other}: not a cc-sieve benchmark or recipe")
+
+
+def test_ingest_throughput_is_left_out_when_some_shards_were_resumed_untimed():
+    seconds = {"ingest": 0.02, "annotate": 50.0}  # a resumed shard's reading took no time in this run
+    assert throughput(1000, 40.0, seconds) == {M.throughput("ingest_docs_per_s"): 50_000.0,
+                                               M.throughput("ingest_mb_per_s"): 2_000.0,
+                                               M.throughput("annotate_docs_per_s"): 20.0}
+    assert throughput(1000, 40.0, seconds, ingest_timed=False) == {M.throughput("annotate_docs_per_s"): 20.0}
