@@ -27,7 +27,7 @@ def row_of(rows: list[dict], detector: str, dataset: str) -> dict:
     return next(row for row in rows if row["detector"] == detector and row["dataset"] == dataset)
 
 
-# Floors a little under the figures measured with the default thresholds (README, "Harm detectors"). With
+# Floors a little under the figures measured with the default thresholds (docs/detectors.md). With
 # fastText's lid.176 as the language identifier (py3langid before), a few short toxic Jigsaw comments read as
 # another language, so the Jigsaw recalls fell (ldnoobw 15 -> 14 of 29, profanity 19 -> 17) and their floors
 # with them; the Davidson figures rose a little (more tweets read as English).
