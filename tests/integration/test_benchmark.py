@@ -300,8 +300,8 @@ def test_the_dashboard_in_a_browser_shows_the_headline_the_descriptions_and_the_
         page.get_by_role("row").filter(has_text=parent.info.run_name).get_by_role("button").first.click()
         for recipe in RECIPES:
             page.get_by_role("link", name=recipe, exact=True).wait_for(timeout=30_000)
-        for run in recipe_runs:  # logged with 4 significant digits, so shown whole
-            retention = str(run.data.metrics[M.RETENTION_DOCS])
+        for run in recipe_runs:  # logged with 4 significant digits, so shown whole (as JavaScript prints them)
+            retention = format(run.data.metrics[M.RETENTION_DOCS], "g")
             assert len(retention) <= 6 and page.get_by_role("gridcell", name=retention, exact=True).count() >= 1
         page.screenshot(path=shots / "mlflow-runs.png")
 
