@@ -163,7 +163,8 @@ def pii_counts(bucket, group, words, kept, found: dict[str, np.ndarray], ner_rea
     out[M.kept("pii_docs")] = grid(kept & np.logical_or.reduce([found[e] > 0 for e in patterns]))
     for entity, values in found.items():
         condition = searched[M.searched_set(entity, ner_read is not None)]
-        out[M.pii_entities(entity)], out[M.pii_holding(entity)] = grid(condition * values), grid(condition & (values > 0))
+        out[M.pii_entities(entity)] = grid(condition * values)
+        out[M.pii_holding(entity)] = grid(condition & (values > 0))
     about_people = [found[e] > 0 for e in found if e in PEOPLE_ENTITIES or e in PERSONAL_IDENTIFIERS]
     out[M.PII_PEOPLE_DOCS] = grid(searched[M.ner_set(ner_read is not None)] & np.logical_or.reduce(about_people))
     return out
