@@ -400,6 +400,27 @@ def per_1k(entities: list[str], ner_sampled: bool, side: Callable[[Totals, str],
     return metric
 
 
+def sampled_share_change(removed_share: float, kept_share: tuple[float, float],
+                         removed_sample: tuple[float, float]) -> Estimate:
+    """The change of a share measured on a sample (the NER sample) when a recipe removes `removed_share` of the
+    documents (known for every document): kept minus all = removed_share x (p_kept - p_removed), where p_kept and
+    p_removed are the shares among the sampled kept and sampled removed documents, each (holding, sampled). Its
+    interval is Newcombe's hybrid score interval of p_kept - p_removed (from the two Wilson intervals) scaled by
+    removed_share. A recipe that removes few documents leaves few of them in a small sample, often none: the
+    bucket bootstrap then sees no change at all ([0, 0]), while here no removed document sampled leaves p_removed
+    anywhere in [0, 1] (the point taken at p_kept: no evidence of a difference)."""
+    (kept_holding, kept_n), (removed_holding, removed_n) = kept_share, removed_sample
+    p_kept, (kept_low, kept_high) = float(ratio(kept_holding, kept_n)), wilson_interval(kept_holding, kept_n)
+    if not removed_n:  # p_kept - p_removed is anywhere in p_kept's interval less [0, 1]
+        return Estimate(0.0, removed_share * (kept_low - 1), removed_share * kept_high)
+    p_removed = float(ratio(removed_holding, removed_n))
+    removed_low, removed_high = wilson_interval(removed_holding, removed_n)
+    difference = p_kept - p_removed
+    low = difference - math.hypot(p_kept - kept_low, removed_high - p_removed)
+    high = difference + math.hypot(kept_high - p_kept, p_removed - removed_low)
+    return Estimate(removed_share * difference, removed_share * low, removed_share * high)
+
+
 @dataclass
 class Evaluator:
     """Every recipe's metrics, with intervals, against the unfiltered input's counts."""
@@ -513,7 +534,7 @@ class Evaluator:
         """PII among the kept documents each type was searched in (every scanned one; for the NER types, the NER
         sample when there is one): the share with an entity of the types pii_total counts, and with PII about
         people (Wilson), and per type the share holding it (Wilson) and entities per 1,000 documents (`per_1k`);
-        each with its change against the unfiltered input."""
+        each with its change against the unfiltered input (a share on the NER sample: `sampled_share_change`)."""
         if kept(PII_SCANNED_SET) not in counts:
             return {}
         totals = Totals(counts, self.baseline)
@@ -529,8 +550,18 @@ class Evaluator:
         entities = sorted(name.rsplit(".", 1)[1] for name in counts if name.startswith("kept.pii_entities."))
         shares += [(pii_doc_share(e), pii_holding(e), searched_set(e, ner_sampled)) for e in entities]
         for name, holding, where in shares:
-            if searched[where]:  # no share among no documents
-                out.update(wilson(float(totals.all(holding)), searched[where]).items(name))
+            if not searched[where]:  # no share among no documents
+                continue
+            out.update(wilson(float(totals.all(holding)), searched[where]).items(name))
+            if where == PII_NER_SET:  # a sample of the scanned documents: kept and removed ones as two strata
+                base_searched, base_scanned = (float(totals.base(kept(s)).sum()) for s in (where, PII_SCANNED_SET))
+                holds, base_holds = float(totals.all(holding)), float(totals.base(holding).sum())
+                difference = sampled_share_change(1 - searched[PII_SCANNED_SET] / base_scanned,
+                                                  (holds, searched[where]),
+                                                  (base_holds - holds, base_searched - searched[where]))
+                out.update(difference.items(change(name)))
+                out[measurable(change(name))] = float(difference.measurable)
+            else:
                 out.update(self.changes(counts, name, *share(holding, kept(where))))
         every_document = [e for e in entities if searched_set(e, ner_sampled) == PII_SCANNED_SET]
         groups = [(PII_PER_1K_DOCS, every_document)] if every_document else []

@@ -240,3 +240,34 @@ def test_with_every_document_searched_entities_per_1k_documents_is_the_exact_cou
     metrics = M.Evaluator(counts, [], buckets=BUCKETS, replicates=50).pii_metrics(counts)
     for entity, values in found.items():
         assert metrics[M.pii_per_1k_docs(entity)] == pytest.approx(1000 * values[kept].sum() / kept.sum())
+
+
+def test_sampled_share_change_is_newcombes_interval_scaled_by_the_removed_share():
+    # Newcombe (1998), Statistics in Medicine 17, table II, example (a): 56/70 - 48/80, hybrid score interval
+    estimate = M.sampled_share_change(1.0, (56, 70), (48, 80))
+    assert (estimate.value, estimate.low, estimate.high) == pytest.approx((0.2, 0.0524, 0.3339), abs=1e-4)
+    half = M.sampled_share_change(0.5, (56, 70), (48, 80))
+    assert (half.value, half.low, half.high) == pytest.approx((0.1, 0.0262, 0.16695), abs=1e-4)
+    # no removed document in the sample: the removed share may be anything, so the interval spans what it allows
+    low, high = M.wilson_interval(3, 10)
+    blind = M.sampled_share_change(0.1, (3, 10), (0, 0))
+    assert (blind.value, blind.low, blind.high) == pytest.approx((0.0, 0.1 * (low - 1), 0.1 * high))
+    assert M.sampled_share_change(0.0, (3, 10), (0, 0)).measurable is False
+
+
+def test_a_share_on_the_ner_sample_changes_by_the_kept_and_removed_strata(pii_corpus):
+    bucket, group, words, kept, found, read = pii_corpus
+    everyone = np.ones(len(words), dtype=bool)
+    evaluator = M.Evaluator(pii_counts(bucket, group, words, everyone, found, read), [], buckets=BUCKETS,
+                            replicates=50)
+    metrics = evaluator.pii_metrics(pii_counts(bucket, group, words, kept, found, read))
+    holds = found["PERSON"] > 0
+    removed_share = 1 - kept.sum() / len(kept)
+    p_kept, p_removed = holds[kept & read].mean(), holds[~kept & read].mean()
+    name = M.change(M.pii_doc_share("PERSON"))
+    assert metrics[name] == pytest.approx(removed_share * (p_kept - p_removed))
+    expected = M.sampled_share_change(removed_share, (holds[kept & read].sum(), (kept & read).sum()),
+                                      (holds[~kept & read].sum(), (~kept & read).sum()))
+    assert (metrics[M.interval(name, "ci_low")], metrics[M.interval(name, "ci_high")]) == pytest.approx(
+        (expected.low, expected.high))
+    assert metrics[M.measurable(name)] == float(expected.measurable)
