@@ -279,10 +279,14 @@ def annotate_cost(spark, config: BenchmarkConfig, work: Path, ner_samples: tuple
     documents = spark.read.parquet(str(work / "ingest" / "documents"))
     total = documents.count()
     results = []
-    for ner_sample in (ner_samples[0], *ner_samples):  # the first pass warms the workers up
-        run = config.model_copy(update={"pii": config.pii.model_copy(update={"ner_sample": ner_sample})})
+    passes = [("warm-up", ner_samples[0]), *((f"ner-{f:g}", f) for f in ner_samples)]  # loads the workers' models
+    for folder, ner_sample in passes:  # each pass in its own folder: nothing reused
+        entities = config.pii.entities if ner_sample or config.pii.entities is None else [
+            entity for entity in config.pii.entities if entity not in NER_ENTITIES]  # no sample, no NER type
+        run = config.model_copy(update={"pii": config.pii.model_copy(update={"ner_sample": ner_sample,
+                                                                             "entities": entities})})
         started = time.perf_counter()
-        annotated = annotate_stage(spark, documents, run, recipes, work / f"ner-{ner_sample:g}")
+        annotated = annotate_stage(spark, documents, run, recipes, work / folder)
         seconds = time.perf_counter() - started
         results.append({"ner_sample": ner_sample, "documents": total, "seconds": seconds,
                         "docs_per_s": total / seconds, "pii_annotator_seconds":
