@@ -168,7 +168,7 @@ def split_entities(mode: str, entities: Iterable[str] | None, ner_sample: float 
         return check_entities(mode, entities), ()
     if mode != "regex":
         raise ValueError(f"PII ner_sample {ner_sample}: {mode} mode already runs NER on every document it scans; "
-                         "a NER sample goes with mode regex")
+                         "a NER sample goes with mode regex (with mode full, set ner_sample 0)")
     chosen = check_entities("full", entities)
     everywhere = tuple(entity for entity in chosen if entity not in NER_ENTITIES)
     sampled = tuple(entity for entity in chosen if entity in NER_ENTITIES)
