@@ -169,8 +169,8 @@ def test_ner_types_on_the_ner_sample_with_intervals_and_their_web_page_precision
     assert raw[M.PII_NER_SCANNED] == sampled and raw[M.PII_SCANNED] == 716
     people = read.where(" OR ".join(f"pii_{e} > 0" for e in ("PERSON", "LOCATION", "DATE_TIME", "EMAIL_ADDRESS",
                                                               "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE")))
-    assert raw[M.PII_PEOPLE_RATE] == pytest.approx(people.count() / sampled)
-    assert raw[M.pii_doc_share("PERSON")] == pytest.approx(read.where("pii_PERSON > 0").count() / sampled)
+    assert raw[M.PII_PEOPLE_RATE] == pytest.approx(people.count() / sampled, rel=1e-3)  # logged to 4 digits
+    assert raw[M.pii_doc_share("PERSON")] == pytest.approx(read.where("pii_PERSON > 0").count() / sampled, rel=1e-3)
     # raw keeps every document: entities per 1,000 documents is the sample's per word, times the words per group
     assert raw[M.pii_per_1k_docs("PERSON")] > 1000
     for run in recipe_runs:
