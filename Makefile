@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 DEMO_INPUT ?= data/commoncrawl
 DEMO_OUT ?= $(BUILD)/demo
 
-.PHONY: setup test-deps lock demo test test-unit lint bench bench-validity bench-dedup package cluster-up cluster-down cluster-status submit \
+.PHONY: setup test-deps lock demo test test-unit lint bench bench-validity bench-ner-coverage bench-dedup package cluster-up cluster-down cluster-status submit \
 	mlflow-ui chromium clean
 
 setup: $(VENV)/.installed
@@ -83,6 +83,14 @@ bench: test-deps
 VALIDITY_SEEDS ?= 20
 bench-validity: setup
 	$(PY) -m cc_sieve.jobs.bench.validity --seeds $(VALIDITY_SEEDS) --output $(BUILD)/bench/validity.json
+
+# Do the NER sample's intervals hold the value NER on every document gives? NER on all 716 bundled documents
+# once (cached under build/bench/ner-coverage), then NER_SEEDS seeded samples at 2 % and 10 % (~6 min, or ~1 from
+# the cache); NER_COST=1 also times the annotate pass without, with the default and with a full NER sample.
+NER_SEEDS ?= 200
+bench-ner-coverage: test-deps
+	OPENBLAS_NUM_THREADS=1 $(PY) -m cc_sieve.jobs.bench.ner_coverage --seeds $(NER_SEEDS) \
+		--output $(BUILD)/bench/ner-coverage $(if $(NER_COST),--cost,)
 
 # The Spark dedup stage alone at larger sizes than `make bench` has time for (~6 min at the defaults).
 DEDUP_SIZES ?= 100000,400000

@@ -3,6 +3,9 @@
 Two modes, each a fixed list of entity types (a recipe or benchmark may name a subset):
 - "regex": Presidio's pattern recognizers (e-mail, phone, credit card, IBAN, IP, SSN, URL, crypto wallet, MAC);
 - "full": the same plus spaCy's NER through Presidio's SpacyRecognizer (PERSON, LOCATION, NRP, DATE_TIME).
+Regex mode can add a NER sample: the NER types on a seeded sample of the documents (PiiAnnotator `ner_sample`),
+the pattern types on all of them, in one pass (full mode takes ~99 ms of CPU a bundled Dolma document, regex
+mode ~9 ms: docs/measurement.md).
 
 The findings are Presidio's own: the recognizers, scores, context words and de-duplication of an
 `AnalyzerEngine` built as Presidio builds its default one (default recognizer registry, default NER
@@ -75,6 +78,11 @@ REGEX_ENTITIES = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "
                   "CRYPTO", "MAC_ADDRESS")
 NER_ENTITIES = ("PERSON", "LOCATION", "NRP", "DATE_TIME")
 MODE_ENTITIES = {"regex": REGEX_ENTITIES, "full": REGEX_ENTITIES + NER_ENTITIES}
+# PII about people: a name, a place or a date that NER finds, or an identifier that leads to one person
+PEOPLE_ENTITIES = ("PERSON", "LOCATION", "DATE_TIME")
+PERSONAL_IDENTIFIERS = ("EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE")
+# The annotator's columns that are not an entity type's count
+SUMMARY_COLUMNS = ("pii_total", "pii_spans", "pii_scanned", "pii_ner_scanned")
 # The spaCy components each mode runs on every text; the others of the lemma chain run on demand.
 LEMMA_CHAIN = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
 EAGER_COMPONENTS = {"regex": (), "full": ("tok2vec", "tagger", "parser", "ner")}
@@ -149,6 +157,27 @@ def check_entities(mode: str, entities: Iterable[str] | None) -> tuple[str, ...]
     return chosen
 
 
+def split_entities(mode: str, entities: Iterable[str] | None, ner_sample: float = 0.0) -> tuple[tuple[str, ...],
+                                                                                                 tuple[str, ...]]:
+    """(types searched in every scanned document, NER types searched in the NER sample only). In regex mode with
+    a NER sample, `entities` may name NER types too (all of them when None); full mode reads every type
+    everywhere."""
+    if not 0 <= ner_sample <= 1:
+        raise ValueError(f"PII ner_sample {ner_sample}: a fraction in [0, 1] (0: no NER sample)")
+    if not ner_sample:
+        return check_entities(mode, entities), ()
+    if mode != "regex":
+        raise ValueError(f"PII ner_sample {ner_sample}: {mode} mode already runs NER on every document it scans; "
+                         "a NER sample goes with mode regex (with mode full, set ner_sample 0)")
+    chosen = check_entities("full", entities)
+    everywhere = tuple(entity for entity in chosen if entity not in NER_ENTITIES)
+    sampled = tuple(entity for entity in chosen if entity in NER_ENTITIES)
+    if not sampled or not everywhere:
+        raise ValueError(f"PII ner_sample {ner_sample} with entities {', '.join(chosen)}: name at least one NER type "
+                         f"({', '.join(NER_ENTITIES)}) for the sample and one pattern type for every document")
+    return everywhere, sampled
+
+
 def boosted_score(score: float, enhancer) -> float:
     """A score as Presidio's LemmaContextAwareEnhancer raises it when a context word is near."""
     return min(max(score + enhancer.context_similarity_factor, enhancer.min_score_with_context_similarity),
@@ -200,12 +229,18 @@ def chunks(text: str, max_chars: int) -> Iterator[tuple[int, str]]:
         yield start, text[start:]
 
 
-def in_sample(doc_id: Any, sample: float) -> bool:
-    """Deterministic sample by a hash of the document id: the same documents whatever the partitioning."""
+def in_sample(doc_id: Any, sample: float, salt: bytes = b"") -> bool:
+    """Deterministic sample by a hash of the document id: the same documents whatever the partitioning. Another
+    salt draws another sample, independent of the first."""
     if sample >= 1:
         return True
-    digest = hashlib.blake2b(str(doc_id or "").encode("utf-8"), digest_size=8).digest()
+    digest = hashlib.blake2b(str(doc_id or "").encode("utf-8"), digest_size=8, salt=salt).digest()
     return int.from_bytes(digest, "big") / 2**64 < sample
+
+
+def ner_salt(seed: int) -> bytes:
+    """The hash salt of the NER sample drawn with `seed` (independent of `pii.sample`'s unsalted hash)."""
+    return b"ner" + seed.to_bytes(8, "big")
 
 
 class StagedSpacyNlpEngine(SpacyNlpEngine):
@@ -601,40 +636,74 @@ SHARED_DETECTORS: dict[tuple, PiiDetector] = {}
 
 
 class PiiAnnotator(DeclaredAnnotator):
-    """Annotator: `pii_total`, `pii_<TYPE>` per entity type of the configuration, `pii_spans` and
-    `pii_scanned` (with sample < 1, documents outside the sample get NULL counts and spans)."""
+    """Annotator: `pii_total` (the entities of the types searched in every scanned document), `pii_<TYPE>` per
+    entity type of the configuration, `pii_spans` (those same types) and `pii_scanned`; with sample < 1, documents
+    outside the sample get NULL counts and spans.
+
+    With `ner_sample` (regex mode), spaCy's NER also reads a seeded sample of the scanned documents, chosen by a
+    hash of doc_id salted with `ner_seed` (`pii_ner_scanned`): its types (PERSON, LOCATION, NRP, DATE_TIME) are
+    counted there and NULL elsewhere, and stay out of `pii_total` and `pii_spans`, so a recipe's decision never
+    depends on the sample."""
 
     name = "pii"
 
     def __init__(self, mode: str = "regex", entities: list[str] | None = None, score_threshold: float = 0.5,
-                 sample: float = 1.0, batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int = CHUNK_CHARS):
-        super().__init__(mode=mode, entities=entities)
+                 sample: float = 1.0, ner_sample: float = 0.0, ner_seed: int = 0,
+                 batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int = CHUNK_CHARS):
+        super().__init__(mode=mode, entities=entities, ner_sample=ner_sample)
         if not 0 < sample <= 1:
             raise ValueError(f"PII sample {sample}: a fraction in (0, 1]")
-        self.detector = PiiDetector.shared(mode, entities, score_threshold, batch_size, max_chars)
+        everywhere, sampled = split_entities(mode, entities, ner_sample)
+        self.detector = PiiDetector.shared(mode, everywhere, score_threshold, batch_size, max_chars)
+        self.ner_detector = (PiiDetector.shared("full", sampled, score_threshold, batch_size, max_chars)
+                             if sampled else None)
         self.entities = self.detector.entities
+        self.ner_entities = sampled
         self.sample = sample
+        self.ner_sample = ner_sample
+        self.ner_salt = ner_salt(ner_seed)
 
     @classmethod
-    def signals(cls, mode: str = "regex", entities: list[str] | None = None, **config) -> tuple[Signal, ...]:
+    def signals(cls, mode: str = "regex", entities: list[str] | None = None, ner_sample: float = 0.0,
+                **config) -> tuple[Signal, ...]:
+        everywhere, sampled = split_entities(mode, entities, ner_sample)
         return (Signal("pii_total", "count", "PII entities found (NULL outside the sample)"),
-                *(Signal(f"pii_{entity}", "count", f"{entity} entities found")
-                  for entity in check_entities(mode, entities)),
+                *(Signal(f"pii_{entity}", "count", f"{entity} entities found") for entity in everywhere),
+                *(Signal(f"pii_{entity}", "count", f"{entity} entities found by NER (NULL outside the NER sample)")
+                  for entity in sampled),
                 Signal("pii_spans", "data", "(start, end, type) of each entity, never the text", pa.list_(SPAN_TYPE)),
-                Signal("pii_scanned", "flag", "the document was in the PII sample"))
+                Signal("pii_scanned", "flag", "the document was in the PII sample"),
+                *([Signal("pii_ner_scanned", "flag", "spaCy's NER read the document (the NER sample)")]
+                  if sampled else []))
 
     def annotate(self, batch: dict[str, list]) -> dict[str, list]:
+        texts = batch["text"]
         scanned = [in_sample(doc_id, self.sample) for doc_id in batch["doc_id"]]
-        indexes = [index for index, chosen in enumerate(scanned) if chosen]
-        findings: list[list[Finding] | None] = [None] * len(scanned)
-        for index, found in zip(indexes, self.detector.find([batch["text"][i] for i in indexes]), strict=True):
-            findings[index] = with_context(batch["text"][index], found)
+        findings = self.found(self.detector, texts, scanned)
         out: dict[str, list] = {"pii_total": [None if f is None else len(f) for f in findings]}
-        for entity in self.entities:
-            out[f"pii_{entity}"] = [None if f is None else sum(1 for x in f if x.type == entity) for f in findings]
+        out.update(self.counts(self.entities, findings))
         out["pii_spans"] = [None if f is None else [x._asdict() for x in f] for f in findings]
         out["pii_scanned"] = scanned
+        if self.ner_detector is not None:
+            read = [chosen and in_sample(doc_id, self.ner_sample, self.ner_salt)
+                    for doc_id, chosen in zip(batch["doc_id"], scanned, strict=True)]
+            out.update(self.counts(self.ner_entities, self.found(self.ner_detector, texts, read)))
+            out["pii_ner_scanned"] = read
         return out
+
+    @staticmethod
+    def found(detector: PiiDetector, texts: list[str | None], chosen: list[bool]) -> list[list[Finding] | None]:
+        """The detector's findings (after the context check) in the chosen texts; None for the others."""
+        indexes = [index for index, pick in enumerate(chosen) if pick]
+        findings: list[list[Finding] | None] = [None] * len(texts)
+        for index, found in zip(indexes, detector.find([texts[i] for i in indexes]), strict=True):
+            findings[index] = with_context(texts[index], found)
+        return findings
+
+    @staticmethod
+    def counts(entities: Iterable[str], findings: list[list[Finding] | None]) -> dict[str, list]:
+        return {f"pii_{entity}": [None if f is None else sum(1 for x in f if x.type == entity) for f in findings]
+                for entity in entities}
 
 
 def redact(text: str, spans: Iterable[tuple[int, int, str]]) -> str:

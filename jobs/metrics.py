@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from cc_sieve.filters.pii import NER_ENTITIES
 from cc_sieve.filters.web_calibration import stratified_replicates
 
 # ---------------------------------------------------------------------------------------------
@@ -45,7 +46,9 @@ COLLATERAL = "collateral"  # share of removed documents that none of the recipe'
 REMOVED_UNFLAGGED = "count/removed_unflagged"
 NEAR_DUP_RATE = "near_dup_rate"  # headline: kept documents with another kept one at estimated Jaccard >= 0.8
 PII_DOC_RATE = "pii_doc_rate"  # headline: kept documents the PII measurement scanned that hold an entity
-PII_PER_1K_DOCS, PII_SCANNED = "pii/per_1k_docs", "pii/scanned_docs"
+# headline: kept documents NER read holding a name, place or date, or a contact or ID number (filters/pii.py)
+PII_PEOPLE_RATE = "pii_people_doc_rate"
+PII_PER_1K_DOCS, PII_SCANNED, PII_NER_SCANNED = "pii/per_1k_docs", "pii/scanned_docs", "pii/ner_scanned_docs"
 EXACT_DUP_RATE = "dup/exact/rate"
 DEDUP_RULE = "dedup"  # the name removals by a recipe's dedup step go under
 NEAR_DUP_LEVELS = (0.5, 0.7, 0.8, 0.9)  # estimated word 5-gram Jaccard levels of the duplicate measure
@@ -58,6 +61,8 @@ HEADLINE = {
     RETENTION_WORDS: "share of the input's words the recipe keeps",
     NEAR_DUP_RATE: "kept documents with another kept document at estimated word 5-gram Jaccard >= 0.8",
     PII_DOC_RATE: "kept documents (among those the PII measurement scanned) holding a PII entity",
+    PII_PEOPLE_RATE: "kept documents (among those spaCy's NER read: a seeded sample) holding a name, place or date "
+                     "(NER) or an e-mail address, phone, card, SSN or IBAN number",
     COLLATERAL: "removed documents that none of the recipe's independent harm detectors flags",
     **{f"{kind}_change": f"change of the {kind} prevalence (corrected for the headline grader's web-page recall "
                          f"and specificity) against the unfiltered input, within each language group, as a share "
@@ -100,7 +105,13 @@ def detector_of(name: str) -> str | None:
 
 
 def pii_per_1k_docs(entity: str | None = None) -> str:
+    """Entities of a type per 1,000 kept documents (without a type: of the types pii_total counts)."""
     return PII_PER_1K_DOCS if entity is None else f"{PII_PER_1K_DOCS}/{entity}"
+
+
+def pii_doc_share(entity: str) -> str:
+    """The share of the kept documents searched for a type that hold one."""
+    return f"pii/doc_share/{entity}"
 
 
 def near_dup_rate(level: float) -> str:
@@ -171,7 +182,31 @@ def readable(detector: str) -> str:
 
 
 def pii_entities(entity: str) -> str:
+    """Entities of a type found in the kept documents searched for it."""
     return f"kept.pii_entities.{entity}"
+
+
+def pii_holding(entity: str) -> str:
+    """Kept documents searched for a type that hold at least one."""
+    return f"kept.pii_holding.{entity}"
+
+
+# The documents an entity type is searched in: every scanned one (`kept.pii_scanned`, `kept.pii_scanned_words`),
+# or for the NER types, when NER reads a sample of them, that sample (`kept.pii_ner_scanned`, ...)
+PII_SCANNED_SET, PII_NER_SET = "pii_scanned", "pii_ner_scanned"
+PII_PEOPLE_DOCS = "kept.pii_people_docs"  # of the NER types' set
+
+
+def ner_set(ner_sampled: bool) -> str:
+    return PII_NER_SET if ner_sampled else PII_SCANNED_SET
+
+
+def searched_set(entity: str, ner_sampled: bool) -> str:
+    return ner_set(ner_sampled) if entity in NER_ENTITIES else PII_SCANNED_SET
+
+
+def words_of(searched: str) -> str:
+    return f"{searched}_words"
 
 
 def near_dup(level: float) -> str:
@@ -342,6 +377,50 @@ def wilson(successes: float, n: float) -> Estimate:
     return Estimate(value, min(low, value), max(high, value))  # the bounds' rounding never excludes the value
 
 
+def per_1k(entities: list[str], ner_sampled: bool, side: Callable[[Totals, str], np.ndarray] = Totals.__call__
+           ) -> Metric:
+    """Entities of these types per 1,000 kept documents (of the recipe, or with Totals.base of the unfiltered
+    input), post-stratified by language group: in each group, the entities per word of the documents searched
+    for the type times the words of every kept document of the group (a group with no searched word takes the
+    rate of all groups together), summed over the groups, over the kept documents. Entities grow with a
+    document's length, and spaCy's English NER finds names at three times the English rate in Latin-script
+    languages (it reads their capitalised words as names): words and languages are known for every document, so
+    this is much steadier than a mean per searched document when a sample is small and a few documents hold most
+    entities. With every document searched it is the exact count (docs/measurement.md: coverage)."""
+    def metric(t: Totals) -> np.ndarray:
+        estimate = 0.0
+        for where in {searched_set(e, ner_sampled) for e in entities}:
+            found = sum(side(t, pii_entities(e)) for e in entities if searched_set(e, ner_sampled) == where)
+            words = side(t, kept(words_of(where)))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                pooled = found.sum(-1) / words.sum(-1)  # NaN where nothing was searched: an undefined replicate
+                rate = np.where(words > 0, found / np.where(words > 0, words, 1), pooled[..., None])
+            estimate = estimate + (rate * side(t, kept(WORDS))).sum(-1)
+        return 1000 * ratio(estimate, side(t, kept(DOCS)).sum(-1))
+    return metric
+
+
+def sampled_share_change(removed_share: float, kept_share: tuple[float, float],
+                         removed_sample: tuple[float, float]) -> Estimate:
+    """The change of a share measured on a sample (the NER sample) when a recipe removes `removed_share` of the
+    documents (known for every document): kept minus all = removed_share x (p_kept - p_removed), where p_kept and
+    p_removed are the shares among the sampled kept and sampled removed documents, each (holding, sampled). Its
+    interval is Newcombe's hybrid score interval of p_kept - p_removed (from the two Wilson intervals) scaled by
+    removed_share. A recipe that removes few documents leaves few of them in a small sample, often none: the
+    bucket bootstrap then sees no change at all ([0, 0]), while here no removed document sampled leaves p_removed
+    anywhere in [0, 1] (the point taken at p_kept: no evidence of a difference)."""
+    (kept_holding, kept_n), (removed_holding, removed_n) = kept_share, removed_sample
+    p_kept, (kept_low, kept_high) = float(ratio(kept_holding, kept_n)), wilson_interval(kept_holding, kept_n)
+    if not removed_n:  # p_kept - p_removed is anywhere in p_kept's interval less [0, 1]
+        return Estimate(0.0, removed_share * (kept_low - 1), removed_share * kept_high)
+    p_removed = float(ratio(removed_holding, removed_n))
+    removed_low, removed_high = wilson_interval(removed_holding, removed_n)
+    difference = p_kept - p_removed
+    low = difference - math.hypot(p_kept - kept_low, removed_high - p_removed)
+    high = difference + math.hypot(kept_high - p_kept, p_removed - removed_low)
+    return Estimate(removed_share * difference, removed_share * low, removed_share * high)
+
+
 @dataclass
 class Evaluator:
     """Every recipe's metrics, with intervals, against the unfiltered input's counts."""
@@ -452,33 +531,46 @@ class Evaluator:
         return out
 
     def pii_metrics(self, counts: Counts) -> dict[str, float]:
-        """PII among the kept documents the PII measurement scanned: the share with an entity (Wilson), and
-        entities per 1,000 documents as a ratio to words (entities grow with a document's length, so the
-        scanned documents' entities per word times the kept documents' words per document is much steadier
-        than a mean per document when a sample is small and a few long documents hold most entities)."""
-        if kept("pii_scanned") not in counts:
+        """PII among the kept documents each type was searched in (every scanned one; for the NER types, the NER
+        sample when there is one): the share with an entity of the types pii_total counts, and with PII about
+        people (Wilson), and per type the share holding it (Wilson) and entities per 1,000 documents (`per_1k`);
+        each with its change against the unfiltered input (a share on the NER sample: `sampled_share_change`)."""
+        if kept(PII_SCANNED_SET) not in counts:
             return {}
         totals = Totals(counts, self.baseline)
-        scanned = float(totals.all(kept("pii_scanned")))
-        out: dict[str, float] = {PII_SCANNED: scanned}
-        out.update(wilson(float(totals.all(kept("pii_docs"))), scanned).items(PII_DOC_RATE))
-        out.update(self.changes(counts, PII_DOC_RATE, *share(kept("pii_docs"), kept("pii_scanned"))))
+        ner_sampled = kept(PII_NER_SET) in counts
+        searched = {name: float(totals.all(kept(name))) for name in (PII_SCANNED_SET, PII_NER_SET)
+                    if kept(name) in counts}
+        out: dict[str, float] = {PII_SCANNED: searched[PII_SCANNED_SET]}
+        if ner_sampled:
+            out[PII_NER_SCANNED] = searched[PII_NER_SET]
+        shares = [(PII_DOC_RATE, kept("pii_docs"), PII_SCANNED_SET)]
+        if PII_PEOPLE_DOCS in counts:
+            shares.append((PII_PEOPLE_RATE, PII_PEOPLE_DOCS, ner_set(ner_sampled)))
         entities = sorted(name.rsplit(".", 1)[1] for name in counts if name.startswith("kept.pii_entities."))
-
-        def per_1k(names: list[str], get: Callable[[Totals], Callable[[str], np.ndarray]]) -> Metric:
-            def metric(t: Totals) -> np.ndarray:
-                total = get(t)
-                found = sum(total(name).sum(-1) for name in names)
-                per_word = ratio(found, total(kept("pii_scanned_words")).sum(-1))
-                return 1000 * per_word * ratio(total(kept(WORDS)).sum(-1), total(kept(DOCS)).sum(-1))
-            return metric
-
-        groups = ([(PII_PER_1K_DOCS, [pii_entities(e) for e in entities])] if entities else []) + [
-            (pii_per_1k_docs(entity), [pii_entities(entity)]) for entity in entities]
-        for name, names in groups:
-            recipe, base = per_1k(names, lambda t: t), per_1k(names, lambda t: t.base)
-            out.update(self.estimate(counts, recipe).items(name))
-            out.update(self.changes(counts, name, recipe, base))
+        shares += [(pii_doc_share(e), pii_holding(e), searched_set(e, ner_sampled)) for e in entities]
+        for name, holding, where in shares:
+            if not searched[where]:  # no share among no documents
+                continue
+            out.update(wilson(float(totals.all(holding)), searched[where]).items(name))
+            if where == PII_NER_SET:  # a sample of the scanned documents: kept and removed ones as two strata
+                base_searched, base_scanned = (float(totals.base(kept(s)).sum()) for s in (where, PII_SCANNED_SET))
+                holds, base_holds = float(totals.all(holding)), float(totals.base(holding).sum())
+                difference = sampled_share_change(1 - searched[PII_SCANNED_SET] / base_scanned,
+                                                  (holds, searched[where]),
+                                                  (base_holds - holds, base_searched - searched[where]))
+                out.update(difference.items(change(name)))
+                out[measurable(change(name))] = float(difference.measurable)
+            else:
+                out.update(self.changes(counts, name, *share(holding, kept(where))))
+        every_document = [e for e in entities if searched_set(e, ner_sampled) == PII_SCANNED_SET]
+        groups = [(PII_PER_1K_DOCS, every_document)] if every_document else []
+        groups += [(pii_per_1k_docs(e), [e]) for e in entities]
+        for name, types in groups:
+            if all(totals.all(kept(words_of(searched_set(e, ner_sampled)))) for e in types):  # words to count in
+                recipe, base = per_1k(types, ner_sampled), per_1k(types, ner_sampled, Totals.base)
+                out.update(self.estimate(counts, recipe).items(name))
+                out.update(self.changes(counts, name, recipe, base))
         return out
 
     def duplicate_metrics(self, counts: Counts) -> dict[str, float]:

@@ -20,6 +20,7 @@ import argparse
 import itertools
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from presidio_analyzer import AnalyzerEngine
@@ -32,6 +33,7 @@ from cc_sieve.filters.pii import (
     Finding,
     PiiDetector,
     default_nlp_configuration,
+    split_entities,
     use_bundled_suffix_list,
 )
 from cc_sieve.filters.pii_eval import labeled_sets
@@ -92,7 +94,7 @@ def reference_findings(analyzer: AnalyzerEngine, texts: list[str], entities: tup
             for text in texts]
 
 
-def pii_identity(pieces: list[str], entities: list[str] | None, threshold: float) -> tuple[list[Measurement], dict]:
+def pii_identity(pieces: list[str], entities: Sequence[str] | None, threshold: float) -> tuple[list[Measurement], dict]:
     """Texts whose findings differ between PiiDetector and Presidio, on `pieces` and on every labeled text."""
     detector = PiiDetector(entities=entities, score_threshold=threshold)
     analyzer = presidio_reference()
@@ -137,7 +139,8 @@ def main(argv: list[str] | None = None) -> int:
         pieces += fixed_pieces([d["text"] or "" for d in read_pages(path)], PIECE_CHARS)
         if len(pieces) >= args.pieces:
             break
-    identity, _ = pii_identity(pieces[:args.pieces], pii.entities, pii.score_threshold)
+    identity, _ = pii_identity(pieces[:args.pieces], split_entities(pii.mode, pii.entities, pii.ner_sample)[0],
+                               pii.score_threshold)
     print(ratio_table(rows + identity))
     return 0
 

@@ -47,6 +47,7 @@ from cc_sieve.filters import planting
 from cc_sieve.filters.base import batch_of
 from cc_sieve.filters.extract import html_to_text
 from cc_sieve.filters.minhash import MinHashAnnotator
+from cc_sieve.filters.pii import split_entities
 from cc_sieve.filters.planting import TRUTH_FILE
 from cc_sieve.filters.quality import C4Quality, FineWebQuality, GopherQuality, GopherRepetition
 from cc_sieve.filters.resources import REPO_ROOT
@@ -567,9 +568,10 @@ def main(argv: list[str] | None = None) -> int:
     stage("quality", lambda: bench_quality_rules(documents[:sizes.quality_docs]))
     annotators = default_annotators()
     stage("annotate", lambda: bench_annotate_pass(documents[:sizes.annotate_docs], annotators)[0])
+    pii = load_benchmark_config().pii  # the types regex mode searches on every document (not the NER sample's)
     stage("pii-identity", lambda: pii_identity(identity_pieces(shards, documents, sizes.identity_pieces),
-                                               load_benchmark_config().pii.entities,
-                                               load_benchmark_config().pii.score_threshold)[0])
+                                               split_entities(pii.mode, pii.entities, pii.ner_sample)[0],
+                                               pii.score_threshold)[0])
     stage("adversarial", lambda: bench_adversarial(documents[:100], annotators)[0])
     texts = [d["text"] for d in documents[:sizes.stage_docs]]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cc_sieve.filters.base import AnnotatorSpec
 from cc_sieve.filters.harm import HarmAnnotator
 from cc_sieve.filters.minhash import MinHashAnnotator
-from cc_sieve.filters.pii import PiiAnnotator, check_entities
+from cc_sieve.filters.pii import PiiAnnotator, check_entities, split_entities
 from cc_sieve.jobs.config.presets import BenchmarkConfig, DedupConfig, PiiConfig
 from cc_sieve.jobs.config.recipes import Recipe
 from cc_sieve.jobs.errors import ConfigError
@@ -19,13 +19,19 @@ def minhash_spec(config: DedupConfig) -> AnnotatorSpec:
 
 
 def pii_spec(config: PiiConfig, where: str = "pii.entities") -> AnnotatorSpec:
-    """The PII annotator for `config`; entity types the mode cannot find are a ConfigError naming `where`."""
-    try:
-        check_entities(config.mode, config.entities)
+    """The PII annotator for `config`; entity types the mode cannot find, or a NER sample that does not fit the
+    mode and types, are a ConfigError naming `where` (or pii.ner_sample)."""
+    try:  # with a NER sample, regex mode looks for NER types too
+        check_entities("full" if config.ner_sample else config.mode, config.entities)
     except ValueError as error:
         raise ConfigError(f"{where}: {error}") from None
+    try:
+        split_entities(config.mode, config.entities, config.ner_sample)
+    except ValueError as error:
+        raise ConfigError(f"pii.ner_sample: {error}") from None
+    extra = {"ner_sample": config.ner_sample, "ner_seed": config.ner_seed} if config.ner_sample else {}
     return AnnotatorSpec.of(PiiAnnotator, mode=config.mode, entities=config.entities,
-                            score_threshold=config.score_threshold, sample=config.sample)
+                            score_threshold=config.score_threshold, sample=config.sample, **extra)
 
 
 def measurement_specs(config: BenchmarkConfig) -> list[AnnotatorSpec]:

@@ -86,6 +86,10 @@ class PiiConfig(Strict):
     entities: list[str] | None = None
     score_threshold: float = Field(default=0.5, ge=0, le=1)
     sample: float = Field(default=1.0, gt=0, le=1)
+    # regex mode: spaCy's NER also reads this share of the scanned documents (a hash of doc_id salted with
+    # ner_seed), for the NER types of `entities`; 0: none (docs/measurement.md)
+    ner_sample: float = Field(default=0.0, ge=0, le=1)
+    ner_seed: int = Field(default=0, ge=0, lt=2**63)
 
 
 class HarmConfig(Strict):

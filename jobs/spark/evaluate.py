@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from cc_sieve.filters.harm import DETECTORS_BY_NAME
 from cc_sieve.filters.language import CJK, CYRILLIC_SCRIPT, LANGUAGE_GROUPS, LATIN_SCRIPT
-from cc_sieve.filters.pii import redact_excerpt
+from cc_sieve.filters.pii import NER_ENTITIES, PEOPLE_ENTITIES, PERSONAL_IDENTIFIERS, redact_excerpt
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import DedupConfig
 from cc_sieve.jobs.config.recipes import Recipe
@@ -69,6 +69,7 @@ class MeasureColumns:
     harm_flags: dict[str, str] = field(default_factory=dict)  # detector name -> boolean column
     pii_counts: dict[str, str] = field(default_factory=dict)  # entity type -> count column
     pii_total: str | None = None
+    pii_ner_scanned: str | None = None  # the documents spaCy's NER read (a sample) when not every scanned one
     has_dedup: bool = False
 
 
@@ -188,13 +189,30 @@ def recipe_counters(index: int, plan: RecipePlan, measures: MeasureColumns) -> d
         flagged_by_a_grader = F.greatest(*[flag_of(measures, d) for d in graders], F.lit(False))
         counters[M.REMOVED_UNFLAGGED] = count_if(~is_kept & ~flagged_by_a_grader)
     if measures.pii_total:
-        total = F.col(measures.pii_total)  # NULL outside the PII sample: PII rates are among scanned documents
-        scanned = is_kept & total.isNotNull()
-        counters[M.kept("pii_scanned")] = count_if(scanned)
-        counters[M.kept("pii_docs")] = count_if(scanned & (total > 0))
-        counters[M.kept("pii_scanned_words")] = sum_if(scanned, "words")
-        for entity, column in measures.pii_counts.items():
-            counters[M.pii_entities(entity)] = F.sum(F.when(scanned, F.coalesce(F.col(column), F.lit(0))).otherwise(0))
+        counters.update(pii_counters(is_kept, measures))
+    return counters
+
+
+def pii_counters(is_kept: Column, measures: MeasureColumns) -> dict[str, Column]:
+    """PII among the kept documents each entity type was searched in: the scanned ones (NULL pii_total outside
+    pii.sample), and for the NER types the NER sample (pii_ner_scanned) when there is one."""
+    scanned = is_kept & F.col(measures.pii_total).isNotNull()
+    searched = {M.PII_SCANNED_SET: scanned}
+    if measures.pii_ner_scanned:
+        searched[M.PII_NER_SET] = is_kept & F.coalesce(F.col(measures.pii_ner_scanned), F.lit(False))
+    counters = {M.kept("pii_docs"): count_if(scanned & (F.col(measures.pii_total) > 0))}
+    for name, condition in searched.items():
+        counters[M.kept(name)] = count_if(condition)
+        counters[M.kept(M.words_of(name))] = sum_if(condition, "words")
+    for entity, column in measures.pii_counts.items():
+        condition = searched[M.searched_set(entity, measures.pii_ner_scanned is not None)]
+        counters[M.pii_entities(entity)] = F.sum(F.when(condition, F.coalesce(F.col(column), F.lit(0))).otherwise(0))
+        counters[M.pii_holding(entity)] = count_if(condition & (F.col(column) > 0))
+    if any(entity in NER_ENTITIES for entity in measures.pii_counts):
+        people = [column for entity, column in measures.pii_counts.items()
+                  if entity in PEOPLE_ENTITIES or entity in PERSONAL_IDENTIFIERS]
+        holds = F.greatest(*[F.coalesce(F.col(column), F.lit(0)) > 0 for column in people], F.lit(False))
+        counters[M.PII_PEOPLE_DOCS] = count_if(searched[M.ner_set(measures.pii_ner_scanned is not None)] & holds)
     return counters
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from pyspark.sql import functions as F
 
 from cc_sieve.filters.base import AnnotatorSpec
+from cc_sieve.filters.pii import SUMMARY_COLUMNS
 from cc_sieve.jobs.spark.annotate import annotate_documents
 
 
@@ -19,8 +20,7 @@ def run_pii(spark, documents, spec: AnnotatorSpec, output: Path) -> dict:
     annotations.select(*columns).write.mode("overwrite").parquet(str(output))
     seconds = time.perf_counter() - started
     table = spark.read.parquet(str(output))
-    counts = [name for name in table.columns if name.startswith("pii_")
-              and name not in {"pii_total", "pii_spans", "pii_scanned"}]
+    counts = [name for name in table.columns if name.startswith("pii_") and name not in SUMMARY_COLUMNS]
     row = table.agg(F.count(F.lit(1)).alias("documents"),
                     F.sum(F.col("pii_scanned").cast("long")).alias("scanned"),
                     F.sum(F.when(F.col("pii_total") > 0, 1).otherwise(0)).alias("with_pii"),

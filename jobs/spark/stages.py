@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from cc_sieve.filters.base import AnnotatorSpec
 from cc_sieve.filters.harm import DETECTORS, pii_density_sql
+from cc_sieve.filters.pii import SUMMARY_COLUMNS
 from cc_sieve.filters.registry import DedupColumns
 from cc_sieve.filters.web_calibration import stored_calibration
 from cc_sieve.jobs import metrics as M
@@ -31,7 +32,7 @@ from cc_sieve.jobs.spark.ingest import IngestSummary, run_ingest
 from cc_sieve.jobs.spark.progress import StageProgress
 from cc_sieve.jobs.spark.reuse import Reuse, StageRecord, file_listing, fingerprint, local_path
 
-PII_TOTAL = "pii_total"
+PII_TOTAL, PII_NER_SCANNED = "pii_total", "pii_ner_scanned"
 # The columns the dedup stage adds; exact_duplicate is declared with the rule registry (DedupColumns).
 DEDUP_COLUMNS = ("dup_cluster_id", "dup_cluster_size", "dup_keep",
                  *(signal.name for signal in DedupColumns.signals()))
@@ -125,9 +126,10 @@ def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions) -> Ing
 def measure_columns(schema_names: list[str], config: BenchmarkConfig) -> MeasureColumns:
     harm = {d.name: d.column for d in DETECTORS if d.column in schema_names} if config.harm.enabled else {}
     pii_counts = {name[len("pii_"):]: name for name in schema_names
-                  if name.startswith("pii_") and name not in {PII_TOTAL, "pii_spans", "pii_scanned"}}
+                  if name.startswith("pii_") and name not in SUMMARY_COLUMNS}
     return MeasureColumns(harm_flags=harm, pii_counts=pii_counts,
                           pii_total=PII_TOTAL if PII_TOTAL in schema_names else None,
+                          pii_ner_scanned=PII_NER_SCANNED if PII_NER_SCANNED in schema_names else None,
                           has_dedup=config.dedup.enabled)
 
 

@@ -46,6 +46,7 @@ from cc_sieve.jobs.tracking.runs import (
     flatten,
     log_metrics,
     log_params,
+    readable,
     write_json,
 )
 
@@ -183,7 +184,9 @@ def log_benchmark(run: BenchmarkRun) -> BenchmarkResult:
         parent_dir = artifacts / "benchmark"
         write_csv(parent_dir / "shards.csv", shard_rows(out))
         write_csv(parent_dir / "failures.csv", failure_rows(out) or [{"source_shard": "", "error_class": "none"}])
-        write_csv(parent_dir / "comparison.csv", [{"recipe": r.name, **r.metrics} for r in evaluation.recipes])
+        # the figures as logged (4 significant digits): further digits mean nothing and could spell an input's number
+        write_csv(parent_dir / "comparison.csv",
+                  [{"recipe": r.name, **{k: readable(v) for k, v in r.metrics.items()}} for r in evaluation.recipes])
         write_json(parent_dir / "calibration.json", calibration_rows(config))
         web = stored_calibration()
         if web is not None:  # the figures without the units (the benchmark used them; the report shows these)

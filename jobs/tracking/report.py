@@ -376,7 +376,10 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
                 for level in M.NEAR_DUP_LEVELS]
     measures += [(M.EXACT_DUP_RATE, "exact copies", "-", "share"),
                  (M.PII_DOC_RATE, "documents with PII (scanned)", "-", "share"),
+                 (M.PII_PEOPLE_RATE, "documents with PII about people (a name, place or date; contact or ID number)",
+                  "-", "share"),
                  (M.PII_PER_1K_DOCS, "PII entities per 1,000 documents", "-", "number")]
+    measures += pii_type_measures(recipe, parent.json_artifact("web_calibration.json", {}).get("pii_entities", {}))
     for detector in sorted(graders):
         measures.append((M.harm(detector, "readable_rate"), f"{detector}: flagged among readable",
                          graders[detector], "share"))
@@ -391,6 +394,20 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
                      metric_cell(recipe, M.change(name), change_kind),
                      metric_cell(recipe, M.relative_change(name), "change"), M.says(recipe.metrics, name)])
     return rows
+
+
+def pii_type_measures(recipe: RunView, calibration: dict) -> list[tuple[str, str, str, str]]:
+    """Per PII entity type the benchmark counted: entities per 1,000 documents and the share of documents holding
+    it, labelled with the type's web-page precision (data/eval/web) so a count is read with how often it is right."""
+    types = sorted(name.rsplit("/", 1)[1] for name in recipe.metrics if name.startswith(M.pii_per_1k_docs("")))
+    ner_sampled, measures = M.PII_NER_SCANNED in recipe.metrics, []
+    for entity in types:
+        precision = figure(calibration.get(entity, {}).get("precision", {}))
+        where = " (NER sample)" if M.searched_set(entity, ner_sampled) == M.PII_NER_SET else ""
+        measures += [(M.pii_per_1k_docs(entity), f"{entity} per 1,000 documents{where}; web-page precision "
+                      f"{precision}", "-", "number"),
+                     (M.pii_doc_share(entity), f"documents with {entity}{where}", "-", "share")]
+    return measures
 
 
 def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, workdir: Path) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cc_sieve.filters.pii import PiiAnnotator
+from cc_sieve.filters.pii import PiiAnnotator, in_sample, ner_salt
 from cc_sieve.filters.resources import REPO_ROOT
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.commands.benchmark import apply_overrides, parse_args, run_benchmark
@@ -153,6 +153,40 @@ def test_counts_equal_a_direct_count_over_the_annotations(benchmark_run, spark):
         removed = " OR ".join(f"coalesce(({sql}), false)" for sql in predicates.values())
         direct = annotations.where(f"NOT ({removed})").count()
         assert by_name[name].data.metrics[M.DOCS_KEPT] == direct, name
+
+
+def test_ner_types_on_the_ner_sample_with_intervals_and_their_web_page_precision(benchmark_run, tmp_path):
+    parent, recipe_runs = children(benchmark_run)
+    annotations = benchmark_run["annotations"]
+    config = load_benchmark_config()
+    read = annotations.where("pii_ner_scanned")
+    sampled = read.count()
+    assert sampled == sum(in_sample(row["doc_id"], config.pii.ner_sample, ner_salt(config.pii.ner_seed))
+                          for row in annotations.select("doc_id").collect())
+    assert 40 < sampled < 110  # about 10 % of 716
+    assert annotations.where("NOT pii_ner_scanned AND pii_PERSON IS NOT NULL").count() == 0
+    raw = {r.data.tags["cc_sieve.recipe"]: r.data.metrics for r in recipe_runs}["raw"]
+    assert raw[M.PII_NER_SCANNED] == sampled and raw[M.PII_SCANNED] == 716
+    people = read.where(" OR ".join(f"pii_{e} > 0" for e in ("PERSON", "LOCATION", "DATE_TIME", "EMAIL_ADDRESS",
+                                                              "PHONE_NUMBER", "CREDIT_CARD", "US_SSN", "IBAN_CODE")))
+    assert raw[M.PII_PEOPLE_RATE] == pytest.approx(people.count() / sampled, rel=1e-3)  # logged to 4 digits
+    assert raw[M.pii_doc_share("PERSON")] == pytest.approx(read.where("pii_PERSON > 0").count() / sampled, rel=1e-3)
+    # raw keeps every document: entities per 1,000 documents is the sample's per word, times the words per group
+    assert raw[M.pii_per_1k_docs("PERSON")] > 1000
+    for run in recipe_runs:
+        metrics = run.data.metrics
+        for entity in ("PERSON", "LOCATION", "NRP", "DATE_TIME"):
+            for name in (M.pii_per_1k_docs(entity), M.pii_doc_share(entity)):
+                if metrics[M.PII_NER_SCANNED]:
+                    assert {name, M.interval(name, "ci_low"), M.interval(name, "ci_high"), M.change(name),
+                            M.interval(M.change(name), "ci_high")} <= set(metrics), (run.info.run_name, name)
+        assert {M.PII_PEOPLE_RATE, M.interval(M.PII_PEOPLE_RATE, "ci_low")} <= set(metrics)
+    # each type's web-page precision is logged (web_calibration.json) and shown beside its count in the report
+    local = benchmark_run["client"].download_artifacts(parent.info.run_id, "web_calibration.json", str(tmp_path))
+    precision = json.loads(Path(local).read_text())["pii_entities"]["PERSON"]["precision"]
+    page = (Path(benchmark_run["result"].report_dir) / "index.html").read_text()
+    assert (f"PERSON per 1,000 documents (NER sample); web-page precision {precision['value']:.2f} "
+            f"[{precision['ci_low']:.2f}, {precision['ci_high']:.2f}]") in page
 
 
 def test_recipes_that_target_a_harm_do_not_raise_it(benchmark_run):

@@ -1,5 +1,5 @@
 """Metrics from counts: intervals checked against a direct computation, the within-language change, the
-corrected prevalence and the circular graders."""
+corrected prevalence, the circular graders and the PII rates per entity type."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 
 from cc_sieve.filters.harm import DETECTORS_BY_NAME
 from cc_sieve.filters.language import LANGUAGE_GROUPS, language_group
+from cc_sieve.filters.pii import NER_ENTITIES, PEOPLE_ENTITIES, PERSONAL_IDENTIFIERS
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import DedupConfig
 from cc_sieve.jobs.config.recipes import load_recipe
@@ -142,3 +143,131 @@ def test_every_harm_kind_a_shipped_recipe_targets_has_an_independent_grader():
 def test_language_groups():
     assert [language_group(code) for code in ("en", "de", "ru", "zh", "ar", None)] == [
         "en", "latin", "cyrillic", "cjk", "other", "unknown"]
+
+
+def pii_counts(bucket, group, words, kept, found: dict[str, np.ndarray], ner_read=None) -> dict[str, np.ndarray]:
+    """A recipe's PII counters as jobs/spark/evaluate.py collects them, from per-document arrays (every document
+    scanned by the patterns; the NER types searched in `ner_read`)."""
+    def grid(values: np.ndarray) -> np.ndarray:
+        array = np.zeros((BUCKETS, GROUPS))
+        np.add.at(array, (bucket, group), np.asarray(values, dtype=float))
+        return array
+
+    searched = {M.PII_SCANNED_SET: kept}
+    if ner_read is not None:
+        searched[M.PII_NER_SET] = kept & ner_read
+    out = {M.kept(M.DOCS): grid(kept), M.kept(M.WORDS): grid(kept * words)}
+    for name, condition in searched.items():
+        out[M.kept(name)], out[M.kept(M.words_of(name))] = grid(condition), grid(condition * words)
+    patterns = [e for e in found if e not in NER_ENTITIES]
+    out[M.kept("pii_docs")] = grid(kept & np.logical_or.reduce([found[e] > 0 for e in patterns]))
+    for entity, values in found.items():
+        condition = searched[M.searched_set(entity, ner_read is not None)]
+        out[M.pii_entities(entity)] = grid(condition * values)
+        out[M.pii_holding(entity)] = grid(condition & (values > 0))
+    about_people = [found[e] > 0 for e in found if e in PEOPLE_ENTITIES or e in PERSONAL_IDENTIFIERS]
+    out[M.PII_PEOPLE_DOCS] = grid(searched[M.ner_set(ner_read is not None)] & np.logical_or.reduce(about_people))
+    return out
+
+
+def direct_per_1k(weight, group, words, kept, values, read) -> np.ndarray:
+    """Entities per 1,000 kept documents, post-stratified by language group, for each row of document weights
+    (one row per bootstrap replicate): computed document by document."""
+    estimate = 0.0
+    for g in np.unique(group):
+        in_group = group == g
+        found = (weight * (kept & read & in_group) * values).sum(-1)
+        searched_words = (weight * (kept & read & in_group) * words).sum(-1)
+        estimate = estimate + found / searched_words * (weight * (kept & in_group) * words).sum(-1)
+    return 1000 * estimate / (weight * kept).sum(-1)
+
+
+@pytest.fixture(scope="module")
+def pii_corpus():
+    """3,000 documents: heavy-tailed words and names per document (the top 1 % hold a large share), a NER sample
+    of 20 %, and a recipe that keeps the short documents."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    bucket, group = rng.integers(0, BUCKETS, n), np.where(rng.random(n) < 0.6, EN, LATIN)
+    words = np.ceil(rng.lognormal(5, 1.2, n))
+    person = rng.poisson(words / 200 * np.where(group == LATIN, 3, 1) * rng.gamma(0.3, 1 / 0.3, n))
+    email = (rng.random(n) < 0.03).astype(float)
+    read = rng.random(n) < 0.2
+    kept = words < 600
+    return bucket, group, words, kept, {"PERSON": person.astype(float), "EMAIL_ADDRESS": email}, read
+
+
+def test_pii_type_metrics_and_intervals_equal_a_direct_computation(pii_corpus):
+    bucket, group, words, kept, found, read = pii_corpus
+    everyone = np.ones(len(words), dtype=bool)
+    baseline = pii_counts(bucket, group, words, everyone, found, read)
+    recipe = pii_counts(bucket, group, words, kept, found, read)
+    evaluator = M.Evaluator(baseline, [], buckets=BUCKETS, replicates=300)
+    metrics = evaluator.pii_metrics(recipe)
+    person = found["PERSON"]
+    assert metrics[M.PII_SCANNED] == kept.sum() and metrics[M.PII_NER_SCANNED] == (kept & read).sum()
+    # shares of documents holding a type, among those searched for it (NER types: the NER sample): Wilson
+    holding, searched = (kept & read & (person > 0)).sum(), (kept & read).sum()
+    assert metrics[M.pii_doc_share("PERSON")] == pytest.approx(holding / searched)
+    assert (metrics[M.interval(M.pii_doc_share("PERSON"), "ci_low")],
+            metrics[M.interval(M.pii_doc_share("PERSON"), "ci_high")]) == pytest.approx(
+        M.wilson_interval(holding, searched))
+    assert metrics[M.pii_doc_share("EMAIL_ADDRESS")] == pytest.approx((kept & (found["EMAIL_ADDRESS"] > 0)).sum()
+                                                                      / kept.sum())
+    people = kept & read & ((person > 0) | (found["EMAIL_ADDRESS"] > 0))
+    assert metrics[M.PII_PEOPLE_RATE] == pytest.approx(people.sum() / searched)
+    # entities per 1,000 documents: the post-stratified ratio, and the bucket bootstrap of it, document by document
+    name = M.pii_per_1k_docs("PERSON")
+    assert metrics[name] == pytest.approx(direct_per_1k(np.ones(len(words)), group, words, kept, person, read))
+    weights = M.Resampler(BUCKETS, 300).weights[:, bucket]  # [replicates, documents]
+    recipe_replicates = direct_per_1k(weights, group, words, kept, person, read)
+    base_replicates = direct_per_1k(weights, group, words, everyone, person, read)
+    assert (metrics[M.interval(name, "ci_low")], metrics[M.interval(name, "ci_high")]) == pytest.approx(
+        np.percentile(recipe_replicates, [2.5, 97.5]))
+    change = M.change(name)
+    assert metrics[change] == pytest.approx(metrics[name] - direct_per_1k(np.ones(len(words)), group, words,
+                                                                          everyone, person, read))
+    assert (metrics[M.interval(change, "ci_low")], metrics[M.interval(change, "ci_high")]) == pytest.approx(
+        np.percentile(recipe_replicates - base_replicates, [2.5, 97.5]))
+    # the total per 1,000 documents counts the pattern types only (those of pii_total, on every document)
+    assert metrics[M.PII_PER_1K_DOCS] == pytest.approx(metrics[M.pii_per_1k_docs("EMAIL_ADDRESS")])
+
+
+def test_with_every_document_searched_entities_per_1k_documents_is_the_exact_count(pii_corpus):
+    bucket, group, words, kept, found, _ = pii_corpus
+    every = np.ones(len(words), dtype=bool)
+    counts = pii_counts(bucket, group, words, kept, found, every)
+    metrics = M.Evaluator(counts, [], buckets=BUCKETS, replicates=50).pii_metrics(counts)
+    for entity, values in found.items():
+        assert metrics[M.pii_per_1k_docs(entity)] == pytest.approx(1000 * values[kept].sum() / kept.sum())
+
+
+def test_sampled_share_change_is_newcombes_interval_scaled_by_the_removed_share():
+    # Newcombe (1998), Statistics in Medicine 17, table II, example (a): 56/70 - 48/80, hybrid score interval
+    estimate = M.sampled_share_change(1.0, (56, 70), (48, 80))
+    assert (estimate.value, estimate.low, estimate.high) == pytest.approx((0.2, 0.0524, 0.3339), abs=1e-4)
+    half = M.sampled_share_change(0.5, (56, 70), (48, 80))
+    assert (half.value, half.low, half.high) == pytest.approx((0.1, 0.0262, 0.16695), abs=1e-4)
+    # no removed document in the sample: the removed share may be anything, so the interval spans what it allows
+    low, high = M.wilson_interval(3, 10)
+    blind = M.sampled_share_change(0.1, (3, 10), (0, 0))
+    assert (blind.value, blind.low, blind.high) == pytest.approx((0.0, 0.1 * (low - 1), 0.1 * high))
+    assert M.sampled_share_change(0.0, (3, 10), (0, 0)).measurable is False
+
+
+def test_a_share_on_the_ner_sample_changes_by_the_kept_and_removed_strata(pii_corpus):
+    bucket, group, words, kept, found, read = pii_corpus
+    everyone = np.ones(len(words), dtype=bool)
+    evaluator = M.Evaluator(pii_counts(bucket, group, words, everyone, found, read), [], buckets=BUCKETS,
+                            replicates=50)
+    metrics = evaluator.pii_metrics(pii_counts(bucket, group, words, kept, found, read))
+    holds = found["PERSON"] > 0
+    removed_share = 1 - kept.sum() / len(kept)
+    p_kept, p_removed = holds[kept & read].mean(), holds[~kept & read].mean()
+    name = M.change(M.pii_doc_share("PERSON"))
+    assert metrics[name] == pytest.approx(removed_share * (p_kept - p_removed))
+    expected = M.sampled_share_change(removed_share, (holds[kept & read].sum(), (kept & read).sum()),
+                                      (holds[~kept & read].sum(), (~kept & read).sum()))
+    assert (metrics[M.interval(name, "ci_low")], metrics[M.interval(name, "ci_high")]) == pytest.approx(
+        (expected.low, expected.high))
+    assert metrics[M.measurable(name)] == float(expected.measurable)

@@ -22,6 +22,7 @@ from cc_sieve.filters.pii import (
     in_sample,
     mask_proper_words,
     naive_analyzer,
+    ner_salt,
     redact,
     redact_excerpt,
     use_bundled_suffix_list,
@@ -29,7 +30,7 @@ from cc_sieve.filters.pii import (
 from cc_sieve.filters.pii_eval import PRESIDIO_SMALL, load_nemo_lines, load_presidio_generated, score
 from cc_sieve.filters.text import fixed_pieces
 from cc_sieve.jobs.config.measurements import check_measurements
-from cc_sieve.jobs.config.presets import BenchmarkConfig, ConfigError
+from cc_sieve.jobs.config.presets import BenchmarkConfig, ConfigError, PiiConfig
 from cc_sieve.jobs.config.recipes import load_recipe
 from cc_sieve.jobs.reading.reader import read_documents
 from tests.support.samples import DOLMA_JSONL, WARC_2020_34
@@ -298,3 +299,53 @@ def test_the_pii_rule_needs_the_pii_measurement_before_spark_starts(tmp_path):
                                             "pii": {"mode": "regex", "entities": ["PERSON"]}})
     with pytest.raises(ConfigError, match="pii.entities: PII entities PERSON: not found in regex mode"):
         check_measurements(wrong, [])
+    # with a NER sample, regex mode searches the NER types it names in the sample
+    check_measurements(wrong.model_copy(update={"pii": PiiConfig(entities=["EMAIL_ADDRESS", "PERSON"],
+                                                                  ner_sample=0.1)}), [])
+
+
+NER_SAMPLE_ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "LOCATION", "DATE_TIME"]
+
+
+def test_ner_sample_counts_ner_types_on_a_seeded_sample_and_the_patterns_everywhere(regex_detector, full_detector):
+    docs = read_documents(DOLMA_JSONL)[:60]
+    batch = {key: [doc[key] for doc in docs] for key in ("doc_id", "text", "url", "language")}
+    annotator = PiiAnnotator(mode="regex", entities=NER_SAMPLE_ENTITIES, score_threshold=0.4, ner_sample=0.25,
+                             ner_seed=7)
+    out = annotator.annotate(batch)
+    read = [in_sample(doc["doc_id"], 0.25, ner_salt(7)) for doc in docs]
+    assert out["pii_ner_scanned"] == read and 5 < sum(read) < 25
+    # another seed draws another sample; the same seed the same one whatever the batches
+    assert read != [in_sample(doc["doc_id"], 0.25, ner_salt(8)) for doc in docs]
+    halves = [annotator.annotate({key: values[part] for key, values in batch.items()})
+              for part in (slice(0, 31), slice(31, None))]
+    assert out == {key: halves[0][key] + halves[1][key] for key in out}
+    # the pattern types, pii_total and the spans are regex mode's on every document, untouched by the sample
+    plain = PiiAnnotator(mode="regex", entities=NER_SAMPLE_ENTITIES[:2], score_threshold=0.4).annotate(batch)
+    assert {key: out[key] for key in plain} == plain
+    # NER types: full mode's counts where NER read the document, NULL elsewhere
+    full = PiiAnnotator(mode="full", entities=NER_SAMPLE_ENTITIES, score_threshold=0.4).annotate(batch)
+    for entity in ("PERSON", "LOCATION", "DATE_TIME"):
+        column = f"pii_{entity}"
+        assert out[column] == [count if chosen else None for count, chosen in zip(full[column], read, strict=True)]
+    assert sum(out["pii_PERSON"][i] for i, chosen in enumerate(read) if chosen) > 0
+    schema = pa.schema(annotator.schema())
+    assert pa.RecordBatch.from_pydict(out, schema=schema).num_rows == 60
+    assert [f.name for f in schema][-1] == "pii_ner_scanned"
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"mode": "full", "ner_sample": 0.1}, "pii.ner_sample: .*full mode already runs NER"),
+    ({"entities": ["EMAIL_ADDRESS"], "ner_sample": 0.1}, "pii.ner_sample: .*name at least one NER type"),
+    ({"entities": ["PERSON"], "ner_sample": 0.1}, "pii.ner_sample: .*one pattern type for every document"),
+    ({"entities": ["PERSON", "URL", "CARS"], "ner_sample": 0.1}, "pii.entities: PII entities CARS: not found"),
+])
+def test_a_ner_sample_that_does_not_fit_the_mode_or_types_names_the_setting(config, message):
+    preset = BenchmarkConfig.model_validate({"input": {"specs": ["x"]}, "recipes": ["raw"], "pii": config})
+    with pytest.raises(ConfigError, match=message):
+        check_measurements(preset, [])
+
+
+def test_ner_sample_is_a_fraction():
+    with pytest.raises(ValueError, match="ner_sample"):
+        BenchmarkConfig.model_validate({"input": {"specs": ["x"]}, "pii": {"ner_sample": 1.5}})

@@ -16,9 +16,12 @@ def test_a_preset_with_only_an_input_is_the_default_preset_on_that_input(tmp_pat
     assert config.input.specs == ["data/commoncrawl/CC-MAIN-2020-34"]
     assert config.name == "mine"  # named after its file
     assert config.recipes == default.recipes
-    # The default preset's PII entity list (no URL), not every entity type the class default would give
+    # The default preset's PII entity list (no URL; the NER types on the NER sample), not every entity type the
+    # class default would give
     assert config.pii.entities == default.pii.entities == [
-        "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "CRYPTO", "MAC_ADDRESS"]
+        "EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "IP_ADDRESS", "US_SSN", "CRYPTO", "MAC_ADDRESS",
+        "PERSON", "LOCATION", "NRP", "DATE_TIME"]
+    assert (config.pii.ner_sample, config.pii.ner_seed) == (default.pii.ner_sample, 0)
     assert config.spark.master == default.spark.master == "local[*]"
     assert config.model_dump(exclude={"name", "input"}) == default.model_dump(exclude={"name", "input"})
 
