@@ -569,7 +569,8 @@ def main(argv: list[str] | None = None) -> int:
     stage("annotate", lambda: bench_annotate_pass(documents[:sizes.annotate_docs], annotators)[0])
     stage("pii-identity", lambda: pii_identity(identity_pieces(shards, documents, sizes.identity_pieces),
                                                load_benchmark_config().pii.entities,
-                                               load_benchmark_config().pii.score_threshold)[0])
+                                               load_benchmark_config().pii.score_threshold,
+                                               [d["text"] for d in documents[:sizes.annotate_docs] if d["text"]])[0])
     stage("adversarial", lambda: bench_adversarial(documents[:100], annotators)[0])
     texts = [d["text"] for d in documents[:sizes.stage_docs]]
 
