@@ -22,7 +22,6 @@ from cc_sieve.filters.pii import (
     in_sample,
     mask_proper_words,
     naive_analyzer,
-    ner_salt,
     redact,
     redact_excerpt,
     use_bundled_suffix_list,
@@ -227,18 +226,6 @@ def test_masking_keeps_stop_words_tags_and_lower_case_text():
         "The <PERSON> of X… said: I paid 00 euros in X…"
 
 
-def test_excerpt_redaction_on_presidio_generated_sentences():
-    """The measured residue redact_excerpt's docstring states: lower-case names and places; no identifier."""
-    left: dict[str, int] = {}
-    for item in load_presidio_generated():
-        excerpt = redact_excerpt(item.text, None, 10_000)
-        for start, end, entity in item.spans:
-            if item.text[start:end] in excerpt:
-                left[entity] = left.get(entity, 0) + 1
-    assert left.get("PERSON", 0) <= 90 and left.get("LOCATION", 0) <= 60  # of 1,411 and 1,663 (with addresses)
-    assert set(left) <= {"PERSON", "LOCATION", "URL"}, left
-
-
 def test_tldextract_never_reaches_for_the_network(monkeypatch):
     import tldextract
     import tldextract.tldextract
@@ -302,36 +289,6 @@ def test_the_pii_rule_needs_the_pii_measurement_before_spark_starts(tmp_path):
     # with a NER sample, regex mode searches the NER types it names in the sample
     check_measurements(wrong.model_copy(update={"pii": PiiConfig(entities=["EMAIL_ADDRESS", "PERSON"],
                                                                   ner_sample=0.1)}), [])
-
-
-NER_SAMPLE_ENTITIES = ["EMAIL_ADDRESS", "PHONE_NUMBER", "PERSON", "LOCATION", "DATE_TIME"]
-
-
-def test_ner_sample_counts_ner_types_on_a_seeded_sample_and_the_patterns_everywhere(regex_detector, full_detector):
-    docs = read_documents(DOLMA_JSONL)[:60]
-    batch = {key: [doc[key] for doc in docs] for key in ("doc_id", "text", "url", "language")}
-    annotator = PiiAnnotator(mode="regex", entities=NER_SAMPLE_ENTITIES, score_threshold=0.4, ner_sample=0.25,
-                             ner_seed=7)
-    out = annotator.annotate(batch)
-    read = [in_sample(doc["doc_id"], 0.25, ner_salt(7)) for doc in docs]
-    assert out["pii_ner_scanned"] == read and 5 < sum(read) < 25
-    # another seed draws another sample; the same seed the same one whatever the batches
-    assert read != [in_sample(doc["doc_id"], 0.25, ner_salt(8)) for doc in docs]
-    halves = [annotator.annotate({key: values[part] for key, values in batch.items()})
-              for part in (slice(0, 31), slice(31, None))]
-    assert out == {key: halves[0][key] + halves[1][key] for key in out}
-    # the pattern types, pii_total and the spans are regex mode's on every document, untouched by the sample
-    plain = PiiAnnotator(mode="regex", entities=NER_SAMPLE_ENTITIES[:2], score_threshold=0.4).annotate(batch)
-    assert {key: out[key] for key in plain} == plain
-    # NER types: full mode's counts where NER read the document, NULL elsewhere
-    full = PiiAnnotator(mode="full", entities=NER_SAMPLE_ENTITIES, score_threshold=0.4).annotate(batch)
-    for entity in ("PERSON", "LOCATION", "DATE_TIME"):
-        column = f"pii_{entity}"
-        assert out[column] == [count if chosen else None for count, chosen in zip(full[column], read, strict=True)]
-    assert sum(out["pii_PERSON"][i] for i, chosen in enumerate(read) if chosen) > 0
-    schema = pa.schema(annotator.schema())
-    assert pa.RecordBatch.from_pydict(out, schema=schema).num_rows == 60
-    assert [f.name for f in schema][-1] == "pii_ner_scanned"
 
 
 @pytest.mark.parametrize("config, message", [
