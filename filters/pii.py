@@ -69,7 +69,7 @@ from spacy.lang.en.stop_words import STOP_WORDS
 
 from cc_sieve.filters.base import DeclaredAnnotator, Signal
 from cc_sieve.filters.lexicons import trie_pattern
-from cc_sieve.filters.pii_context import with_context
+from cc_sieve.filters.pii_context import SCORE_THRESHOLD, with_context
 from cc_sieve.filters.pii_windows import ContextWindows
 from cc_sieve.filters.text import LONG_RUN_CHARS, Memo
 
@@ -574,8 +574,9 @@ def pattern_search(recognizer) -> Callable[[str], bool] | None:
 class PiiDetector:
     """A Presidio AnalyzerEngine for one mode, entity list and threshold; `find` analyzes texts in batches."""
 
-    def __init__(self, mode: str = "regex", entities: Iterable[str] | None = None, score_threshold: float = 0.5,
-                 batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int = CHUNK_CHARS):
+    def __init__(self, mode: str = "regex", entities: Iterable[str] | None = None,
+                 score_threshold: float = SCORE_THRESHOLD, batch_size: int = DEFAULT_BATCH_SIZE,
+                 max_chars: int = CHUNK_CHARS):
         self.entities = check_entities(mode, entities)
         self.mode = mode
         self.score_threshold = score_threshold
@@ -621,7 +622,7 @@ class PiiDetector:
                 if entity in self.entities]
 
     @staticmethod
-    def shared(mode: str = "regex", entities: Iterable[str] | None = None, score_threshold: float = 0.5,
+    def shared(mode: str = "regex", entities: Iterable[str] | None = None, score_threshold: float = SCORE_THRESHOLD,
                batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int = CHUNK_CHARS) -> PiiDetector:
         """One detector per configuration in this process (a model loads in seconds)."""
         key = (mode, check_entities(mode, entities), float(score_threshold), batch_size, max_chars)
@@ -661,8 +662,9 @@ class PiiAnnotator(DeclaredAnnotator):
 
     name = "pii"
 
-    def __init__(self, mode: str = "regex", entities: list[str] | None = None, score_threshold: float = 0.5,
-                 sample: float = 1.0, ner_sample: float = 0.0, ner_seed: int = 0,
+    def __init__(self, mode: str = "regex", entities: list[str] | None = None,
+                 score_threshold: float = SCORE_THRESHOLD, sample: float = 1.0,
+                 ner_sample: float = 0.0, ner_seed: int = 0,
                  batch_size: int = DEFAULT_BATCH_SIZE, max_chars: int = CHUNK_CHARS):
         super().__init__(mode=mode, entities=entities, ner_sample=ner_sample)
         if not 0 < sample <= 1:
@@ -734,7 +736,6 @@ def redact(text: str, spans: Iterable[tuple[int, int, str]]) -> str:
 
 
 EXCERPT_GUARD_CHARS = 200  # analyzed past the cut, so an entity the cut runs through is still found whole
-EXCERPT_SCORE_THRESHOLD = 0.4  # lower than the default 0.5: phone numbers without a context word count
 # A word of an excerpt: a `<TYPE>` tag left by the redaction, or letters (with inner ' ’ . -) after a non-letter.
 DIGIT = re.compile(r"\d")
 EXCERPT_WORD = re.compile(r"<[A-Z_]+>|(?<![\w'’.-])[^\W\d_][\w'’.-]{0,63}")
@@ -766,7 +767,7 @@ def redact_excerpt(text: str, spans: Iterable[Any] | None, max_chars: int) -> st
     that the cut runs through is replaced whole. On Presidio's 2,109 generated sentences, 82 of 1,411 names
     and 45 of 612 places are left (lower-case ones), and no e-mail, phone, card, SSN, IBAN, IP or date."""
     window = text[:max_chars + EXCERPT_GUARD_CHARS]
-    detector = PiiDetector.shared("full", score_threshold=EXCERPT_SCORE_THRESHOLD)
+    detector = PiiDetector.shared("full", score_threshold=SCORE_THRESHOLD)
     found = [(f.start, f.end, f.type) for f in detector.find([window])[0]]
     given = [as_span(span) for span in spans or ()]
     kept = [span for span in given + found if span[0] < max_chars]

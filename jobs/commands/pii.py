@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from cc_sieve.filters.pii_context import SCORE_THRESHOLD
 from cc_sieve.jobs.commands.args import add_input_arguments, add_spark_arguments, input_config, spark_from_args
 from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.loading import validate_flags
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["regex", "full"], default="regex",
                         help="regex: pattern recognizers; full: also spaCy NER (about 8x slower)")
     parser.add_argument("--entities", help="comma-separated entity types (default: the mode's list)")
-    parser.add_argument("--score-threshold", type=float, default=0.5, help="minimum Presidio score")
+    parser.add_argument("--score-threshold", type=float, default=SCORE_THRESHOLD,
+                        help="minimum Presidio score (0.4 keeps phone numbers without a context word)")
     parser.add_argument("--pii-sample", type=float, default=1.0,
                         help="analyze this fraction of documents, chosen by a hash of doc_id (--sample samples "
                              "shards)")

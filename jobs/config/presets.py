@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from cc_sieve.filters.harm import PII_PER_1K_WORDS_THRESHOLD, PROFANITY_THRESHOLD
+from cc_sieve.filters.pii_context import SCORE_THRESHOLD
 from cc_sieve.filters.resources import REPO_ROOT
 from cc_sieve.jobs.config.loading import read_yaml_mapping, validate
 from cc_sieve.jobs.config.spark_conf import master_problem
@@ -84,7 +85,7 @@ class PiiConfig(Strict):
     enabled: bool = True
     mode: Literal["regex", "full"] = "regex"
     entities: list[str] | None = None
-    score_threshold: float = Field(default=0.5, ge=0, le=1)
+    score_threshold: float = Field(default=SCORE_THRESHOLD, ge=0, le=1)
     sample: float = Field(default=1.0, gt=0, le=1)
     # regex mode: spaCy's NER also reads this share of the scanned documents (a hash of doc_id salted with
     # ner_seed), for the NER types of `entities`; 0: none (docs/measurement.md)

@@ -46,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cc_sieve.filters.harm import HarmAnnotator
 from cc_sieve.filters.language import Py3LangIdentifier
-from cc_sieve.filters.pii import EXCERPT_SCORE_THRESHOLD, NER_ENTITIES, PiiDetector
+from cc_sieve.filters.pii import NER_ENTITIES, SCORE_THRESHOLD, PiiDetector
 from cc_sieve.filters.resources import REPO_ROOT, data_path
 from cc_sieve.jobs.config.loading import validate_flags
 from cc_sieve.jobs.errors import InputError, run_command
@@ -199,7 +199,7 @@ def detector_flags(units: Sequence[Unit]) -> list[list[str]]:
                 if value:
                     unit_flags.append(column.removeprefix("harm_"))
     runs = {"pii_regex": PiiDetector.shared("regex", score_threshold=PRESET_PII_THRESHOLD),
-            "pii_regex@0.4": PiiDetector.shared("regex", score_threshold=EXCERPT_SCORE_THRESHOLD),
+            "pii_regex@0.4": PiiDetector.shared("regex", score_threshold=SCORE_THRESHOLD),
             "pii_full": PiiDetector.shared("full", entities=NER_ENTITIES, score_threshold=PRESET_PII_THRESHOLD)}
     found_types = {name: [{finding.type for finding in found} for found in detector.find(batch["text"])]
                    for name, detector in runs.items()}

@@ -44,14 +44,20 @@ REGEX_F1_FLOORS = {"EMAIL_ADDRESS": 1.0, "PHONE_NUMBER": 0.11, "CREDIT_CARD": 1.
 FULL_F1_FLOORS = {**REGEX_F1_FLOORS, "PERSON": 0.73, "LOCATION": 0.34, "DATE_TIME": 0.17}
 
 
+# The floors above, and the paths where context lemmas decide (a phone number needs its context word to pass
+# 0.5), are measured at 0.5; the default, 0.4, is Presidio-identical by the benches' identity checks and the
+# integration tests.
+FLOOR_THRESHOLD = 0.5
+
+
 @pytest.fixture(scope="module")
 def regex_detector():
-    return PiiDetector.shared("regex")
+    return PiiDetector.shared("regex", score_threshold=FLOOR_THRESHOLD)
 
 
 @pytest.fixture(scope="module")
 def full_detector():
-    return PiiDetector.shared("full")
+    return PiiDetector.shared("full", score_threshold=FLOOR_THRESHOLD)
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +137,8 @@ def test_non_english_pages_same_findings_and_the_chinese_page_email(full_detecto
 
 
 def test_empty_and_missing_texts(full_detector):
-    annotator = PiiAnnotator(mode="full")
-    assert annotator.detector is full_detector
+    annotator = PiiAnnotator(mode="full", score_threshold=FLOOR_THRESHOLD)
+    assert annotator.detector is full_detector  # one detector per configuration in a process
     out = annotator.annotate({"doc_id": ["a", "b", "c"], "text": ["", None, "   \n "], "url": [None] * 3,
                               "language": [None] * 3})
     assert out["pii_total"] == [0, 0, 0] and out["pii_spans"] == [[], [], []] and out["pii_scanned"] == [True] * 3
