@@ -63,6 +63,7 @@ from cc_sieve.jobs.cluster.standalone import ClusterLayout, down, up, worker_pid
 from cc_sieve.jobs.commands.parsers import command_parser
 from cc_sieve.jobs.config.measurements import minhash_spec
 from cc_sieve.jobs.config.presets import DedupConfig, load_benchmark_config
+from cc_sieve.jobs.config.spark_conf import read_spark_conf
 from cc_sieve.jobs.errors import run_command
 from cc_sieve.jobs.generator import make_shards as make_shards_module
 from cc_sieve.jobs.generator.make_shards import SUMMARY_FILE, ShardOptions, make_shards
@@ -466,7 +467,8 @@ def bench_cluster(shards: BenchShards, out: Path) -> list[SparkRun]:
         for workers in (1, 2):
             up(layout, workers=workers, cores=1, memory="2g")
             spark = get_spark("cc-sieve bench cluster", master=layout.master_url,
-                              overrides={"spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
+                              overrides={**read_spark_conf(layout.auth_file),  # the cluster's secret
+                                         "spark.driver.host": "127.0.0.1", "spark.driver.bindAddress": "127.0.0.1"})
             warm_up(spark, out / "work" / "warm-up", clusters=False)
             roots = driver_jvm_pids() + list(worker_pids(layout).values())
             runs.append(measured_run(spark, f"standalone, {workers} worker(s) x 1 core", shards, len(shards.paths),
