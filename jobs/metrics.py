@@ -6,7 +6,9 @@ documents (a hash of doc_id) and per language group; every rate, change and inte
 
 - an interval is a bootstrap over the buckets (documents fall into buckets at random, so resampling buckets
   resamples documents, and a heavy-tailed count per document is resampled as it is); a change against the
-  unfiltered input resamples the same buckets for both (paired), so it is as sure as the data allow;
+  unfiltered input resamples the same buckets for both (paired), so it is as sure as the data allow; entities
+  per 1,000 documents of a type NER reads on a sample take the expanded percentiles of few documents
+  (`expanded_percentiles`) or, from too few, every value the words allow (`Evaluator.sampled_per_1k`);
 - a harm detector's rate is given three ways: flagged among all kept documents, among the kept documents it
   can read (its coverage: an English-only detector does not read a German page), and corrected for its
   web-page recall and specificity (Rogan-Gladen; the interval also resamples the labeled set). Specificity,
@@ -28,6 +30,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from cc_sieve.filters.pii import NER_ENTITIES
 from cc_sieve.filters.web_calibration import stratified_replicates
@@ -400,6 +404,18 @@ def per_1k(entities: list[str], ner_sampled: bool, side: Callable[[Totals, str],
     return metric
 
 
+def expanded_percentiles(documents: float) -> tuple[float, float]:
+    """The percentiles of Hesterberg's expanded percentile interval (2015, "What teachers should know about the
+    bootstrap", The American Statistician 69(4), 371-386) for a 95 % interval of a mean-like estimate from n
+    documents: the bootstrap distribution of a mean of n is too narrow by about sqrt((n - 1) / n) and its normal
+    tails too short for a variance estimated from n, so the levels widen to Phi(+-sqrt(n / (n - 1)) t[n-1])."""
+    z = math.sqrt(documents / (documents - 1)) * student_t.ppf(0.975, documents - 1)
+    return 100 * float(norm.cdf(-z)), 100 * float(norm.cdf(z))
+
+
+SAMPLED_PER_1K_MIN_READ, SAMPLED_PER_1K_MIN_HOLDING = 10, 2  # fewer: no interval narrower than the words allow
+
+
 def sampled_share_change(removed_share: float, kept_share: tuple[float, float],
                          removed_sample: tuple[float, float]) -> Estimate:
     """The change of a share measured on a sample (the NER sample) when a recipe removes `removed_share` of the
@@ -443,15 +459,32 @@ class Evaluator:
     def estimable(self, detector: str) -> bool:
         return detector in self.observed_calibration
 
-    def estimate(self, counts: Counts, metric: Metric) -> Estimate:
-        """The metric on the observed totals, and its 95 % interval: the 2.5 and 97.5 percentiles over the
-        replicates (a replicate where the metric is undefined, an empty denominator, is left out)."""
+    def estimate(self, counts: Counts, metric: Metric, percentiles: tuple[float, float] = (2.5, 97.5)) -> Estimate:
+        """The metric on the observed totals, and its 95 % interval: the 2.5 and 97.5 percentiles (or those given)
+        over the replicates (a replicate where the metric is undefined, an empty denominator, is left out)."""
         value = float(metric(Totals(counts, self.baseline, None, self.observed_calibration)))
         replicates = np.asarray(metric(Totals(counts, self.baseline, self.resampler, self.replicated_calibration)),
                                 dtype=float)
         replicates = replicates[np.isfinite(replicates)]
-        low, high = np.percentile(replicates, [2.5, 97.5]) if replicates.size else (value, value)
+        low, high = np.percentile(replicates, percentiles) if replicates.size else (value, value)
         return Estimate(value, float(min(low, value)), float(max(high, value)))
+
+    def sampled_per_1k(self, counts: Counts, entity: str) -> Estimate:
+        """Entities of a type NER reads on a sample per 1,000 kept documents (`per_1k`), and its 95 % interval: the
+        bucket bootstrap at the expanded percentiles of the n sampled kept documents (`expanded_percentiles`).
+        The bootstrap resamples both the documents and the NER sample among them, and a language group whose only
+        sampled document leaves a replicate falls back to the pooled rate there, as the estimate would; what it
+        misses with few documents, a few of which hold most entities, is width. With fewer than
+        SAMPLED_PER_1K_MIN_READ documents read or SAMPLED_PER_1K_MIN_HOLDING holding the type, the sample says
+        nothing of the tail: the interval is every value the kept documents' length allows, from 0 to one entity
+        per word (docs/measurement.md: coverage)."""
+        totals = Totals(counts, self.baseline)
+        read, holding = float(totals.all(kept(PII_NER_SET))), float(totals.all(pii_holding(entity)))
+        if read < SAMPLED_PER_1K_MIN_READ or holding < SAMPLED_PER_1K_MIN_HOLDING:
+            value = float(per_1k([entity], True)(totals))
+            every_word = float(1000 * ratio(totals.all(kept(WORDS)), totals.all(kept(DOCS))))
+            return Estimate(value, 0.0, max(value, every_word))
+        return self.estimate(counts, per_1k([entity], True), expanded_percentiles(read))
 
     def changes(self, counts: Counts, name: str, metric: Metric, baseline_metric: Metric) -> dict[str, float]:
         """The change of `name` against the unfiltered input (metric minus baseline_metric, on the same
@@ -569,7 +602,9 @@ class Evaluator:
         for name, types in groups:
             if all(totals.all(kept(words_of(searched_set(e, ner_sampled)))) for e in types):  # words to count in
                 recipe, base = per_1k(types, ner_sampled), per_1k(types, ner_sampled, Totals.base)
-                out.update(self.estimate(counts, recipe).items(name))
+                on_sample = searched_set(types[0], ner_sampled) == PII_NER_SET  # a NER type's own rate
+                out.update((self.sampled_per_1k(counts, types[0]) if on_sample else self.estimate(counts, recipe)
+                            ).items(name))
                 out.update(self.changes(counts, name, recipe, base))
         return out
 

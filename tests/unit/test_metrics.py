@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from cc_sieve.filters.harm import DETECTORS_BY_NAME
 from cc_sieve.filters.language import LANGUAGE_GROUPS, language_group
@@ -216,14 +218,17 @@ def test_pii_type_metrics_and_intervals_equal_a_direct_computation(pii_corpus):
                                                                       / kept.sum())
     people = kept & read & ((person > 0) | (found["EMAIL_ADDRESS"] > 0))
     assert metrics[M.PII_PEOPLE_RATE] == pytest.approx(people.sum() / searched)
-    # entities per 1,000 documents: the post-stratified ratio, and the bucket bootstrap of it, document by document
+    # entities per 1,000 documents: the post-stratified ratio, and the bucket bootstrap of it, document by document,
+    # at Hesterberg's expanded percentiles for the n documents NER read (its change: at 2.5 and 97.5)
     name = M.pii_per_1k_docs("PERSON")
     assert metrics[name] == pytest.approx(direct_per_1k(np.ones(len(words)), group, words, kept, person, read))
     weights = M.Resampler(BUCKETS, 300).weights[:, bucket]  # [replicates, documents]
     recipe_replicates = direct_per_1k(weights, group, words, kept, person, read)
     base_replicates = direct_per_1k(weights, group, words, everyone, person, read)
+    n = searched
+    expanded = np.sqrt(n / (n - 1)) * student_t.ppf(0.975, n - 1)
     assert (metrics[M.interval(name, "ci_low")], metrics[M.interval(name, "ci_high")]) == pytest.approx(
-        np.percentile(recipe_replicates, [2.5, 97.5]))
+        np.percentile(recipe_replicates, 100 * norm.cdf([-expanded, expanded])))
     change = M.change(name)
     assert metrics[change] == pytest.approx(metrics[name] - direct_per_1k(np.ones(len(words)), group, words,
                                                                           everyone, person, read))
@@ -240,6 +245,33 @@ def test_with_every_document_searched_entities_per_1k_documents_is_the_exact_cou
     metrics = M.Evaluator(counts, [], buckets=BUCKETS, replicates=50).pii_metrics(counts)
     for entity, values in found.items():
         assert metrics[M.pii_per_1k_docs(entity)] == pytest.approx(1000 * values[kept].sum() / kept.sum())
+
+
+def test_expanded_percentiles_widen_with_few_documents():
+    # n = 14 (a 2 % sample of 716): t[13] = 2.1604, x sqrt(14 / 13) = 2.2419, Phi(-2.2419) = 1.248 %
+    assert M.expanded_percentiles(14) == pytest.approx((1.248, 98.752), abs=1e-3)
+    assert M.expanded_percentiles(10) < M.expanded_percentiles(14) < M.expanded_percentiles(71) < (2.5, 97.5)
+    assert M.expanded_percentiles(1e6) == pytest.approx((2.5, 97.5), abs=1e-3)
+
+
+def test_a_type_few_sampled_documents_hold_spans_every_value_the_words_allow(pii_corpus):
+    bucket, group, words, kept, found, read = pii_corpus
+    person = found["PERSON"]
+    baseline = pii_counts(bucket, group, words, np.ones(len(words), dtype=bool), found, read)
+    evaluator = M.Evaluator(baseline, [], buckets=BUCKETS, replicates=100)
+    nine_read = read & (np.cumsum(kept & read) <= 9)
+    one_holds = np.where(np.cumsum(kept & read & (person > 0)) <= 1, person, 0)  # one read kept document has names
+    every_word = 1000 * words[kept].sum() / kept.sum()
+    for values, ner_read in ((person, nine_read), (one_holds, read)):
+        estimate = evaluator.sampled_per_1k(pii_counts(bucket, group, words, kept, {"PERSON": values}, ner_read),
+                                            "PERSON")
+        assert estimate.value == pytest.approx(direct_per_1k(np.ones(len(words)), group, words, kept, values,
+                                                             ner_read))
+        assert (estimate.low, estimate.high) == pytest.approx((0.0, every_word))
+    ten_read = read & (np.cumsum(kept & read) <= 10)  # 10 documents read, several with names: the bootstrap
+    estimate = evaluator.sampled_per_1k(pii_counts(bucket, group, words, kept, {"PERSON": person}, ten_read),
+                                        "PERSON")
+    assert estimate.low < estimate.value < estimate.high < every_word
 
 
 def test_sampled_share_change_is_newcombes_interval_scaled_by_the_removed_share():
