@@ -51,3 +51,16 @@ def test_planted_truth_columns_when_the_input_had_truth():
         ["raw", "100.0%", "100.0%", "-", "100.0%"],
         ["fineweb", "20.0%", "10.0%", "-", "22.0%"]]
     assert lines[start + 4].startswith("planted truth: the share of the documents make-shards planted")
+
+
+def test_pii_about_people_column_when_ner_read_a_sample():
+    assert "PII about people" not in comparison_table(result(recipe("raw", 500)))
+    people = {M.PII_PEOPLE_RATE: 0.62, M.change(M.PII_PEOPLE_RATE): -0.25,
+              M.measurable(M.change(M.PII_PEOPLE_RATE)): 1.0}
+    sampled = BenchmarkResult("parent", "cc-sieve", "sqlite:///x.db", "out", {**BASELINE, M.PII_PEOPLE_RATE: 0.87},
+                              [recipe("fineweb", 100, **{k.replace("/", "__"): v for k, v in people.items()})],
+                              {}, {}, [])
+    lines = comparison_table(sampled).splitlines()
+    header, _, unfiltered, fineweb = ([cell.strip() for cell in line.split("|")] for line in lines[:4])
+    column = header.index("PII about people")
+    assert (unfiltered[column], fineweb[column]) == ("87.0%", "62.0% -25.0 pts")
