@@ -108,6 +108,7 @@ def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions) -> Ing
     stage_fingerprint = fingerprint("ingest", {"shards": shards, "settings": settings})
     reuse = record.reusable(stage_fingerprint)
     details = {"settings": settings, "shards": shards}
+    earlier_seconds = record.read().get("seconds")  # of the last finished ingest into this folder
     if reuse is None:
         previous = record.details()
         if previous.get("settings", settings) != settings:
@@ -121,6 +122,8 @@ def ingest_stage(spark, uris: list[str], out: Path, options: ReadOptions) -> Ing
         summary = dataclasses.replace(summary, wall_seconds=reuse.seconds)
         print(reuse.line("ingest", f"the documents of {len(uris)} shards"))
     else:
+        if earlier_seconds and summary.shards_resumed == summary.shards:  # read by that run (the code changed since)
+            summary = dataclasses.replace(summary, wall_seconds=earlier_seconds)
         record.finish(stage_fingerprint, summary.wall_seconds, details)
     print(f"[ingest] {summary.line()}")
     files = [str(document_file(folder, uri)) for uri in uris if document_file(folder, uri).is_file()]

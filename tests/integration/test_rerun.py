@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import shutil
 
@@ -18,6 +19,7 @@ from cc_sieve.jobs.config.presets import load_benchmark_config
 from cc_sieve.jobs.config.recipes import load_recipes
 from cc_sieve.jobs.reading.inputs import resolve_inputs
 from cc_sieve.jobs.reading.options import ReadOptions
+from cc_sieve.jobs.spark import reuse
 from cc_sieve.jobs.spark.stages import annotate_stage, dedup_stage, ingest_stage
 from cc_sieve.jobs.tracking.benchmark_log import TAG_REUSED
 from tests.support.samples import JWARC_2019_51, WARC_2020_34, WHIRLWIND_WET
@@ -138,3 +140,14 @@ def test_a_damaged_table_or_a_changed_input_is_never_reused(rerun, spark):
     fewer = [uri for uri in rerun["uris"] if not uri.endswith("c.warc.gz")]
     text, ingested = printed(lambda: ingest_stage(spark, fewer, out, ReadOptions.from_input(config.input)))
     assert spark.read.parquet(*ingested.document_files).count() == 17
+
+
+def test_after_a_code_change_resumed_shards_keep_the_seconds_their_read_took(rerun, spark, monkeypatch):
+    config, out = rerun["config"], rerun["out"]
+    stages(spark, rerun, config)
+    read_seconds = json.loads((out / "ingest.stage.json").read_text())["seconds"]
+    monkeypatch.setattr(reuse, "code_fingerprint", lambda: "the next version")  # nothing reusable as a stage
+    text, ingested = printed(lambda: ingest_stage(spark, rerun["uris"], out, ReadOptions.from_input(config.input)))
+    assert " reused " not in text and "[ingest] shards 3 (0 failed, 3 resumed)" in text  # each shard resumed
+    assert read_seconds > 0.5 and ingested.seconds == read_seconds
+    assert json.loads((out / "ingest.stage.json").read_text())["seconds"] == read_seconds
