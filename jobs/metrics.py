@@ -416,6 +416,16 @@ def expanded_percentiles(documents: float) -> tuple[float, float]:
 SAMPLED_PER_1K_MIN_READ, SAMPLED_PER_1K_MIN_HOLDING = 10, 2  # fewer: no interval narrower than the words allow
 
 
+def sampled_per_1k_too_thin(metrics: Mapping[str, float], entity: str, prefix: str = "") -> bool:
+    """Whether a NER type's entities per 1,000 documents (in `metrics`, names under `prefix`) came from too few
+    sampled documents for an interval (`Evaluator.sampled_per_1k`): its bracket is then every value the pages'
+    length allows."""
+    read, share = metrics.get(prefix + PII_NER_SCANNED), metrics.get(prefix + pii_doc_share(entity))
+    if read is None or share is None:
+        return False
+    return read < SAMPLED_PER_1K_MIN_READ or round(share * read) < SAMPLED_PER_1K_MIN_HOLDING
+
+
 def sampled_share_change(removed_share: float, kept_share: tuple[float, float],
                          removed_sample: tuple[float, float]) -> Estimate:
     """The change of a share measured on a sample (the NER sample) when a recipe removes `removed_share` of the

@@ -379,7 +379,8 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
                  (M.PII_PEOPLE_RATE, "documents with PII about people (a name, place or date; contact or ID number)",
                   "-", "share"),
                  (M.PII_PER_1K_DOCS, "PII entities per 1,000 documents", "-", "number")]
-    measures += pii_type_measures(recipe, parent.json_artifact("web_calibration.json", {}).get("pii_entities", {}))
+    measures += pii_type_measures(parent, recipe,
+                                  parent.json_artifact("web_calibration.json", {}).get("pii_entities", {}))
     for detector in sorted(graders):
         measures.append((M.harm(detector, "readable_rate"), f"{detector}: flagged among readable",
                          graders[detector], "share"))
@@ -396,7 +397,7 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
     return rows
 
 
-def pii_type_measures(recipe: RunView, calibration: dict) -> list[tuple[str, str, str, str]]:
+def pii_type_measures(parent: RunView, recipe: RunView, calibration: dict) -> list[tuple[str, str, str, str]]:
     """Per PII entity type the benchmark counted: entities per 1,000 documents and the share of documents holding
     it, labelled with the type's web-page precision (data/eval/web) so a count is read with how often it is right."""
     types = sorted(name.rsplit("/", 1)[1] for name in recipe.metrics if name.startswith(M.pii_per_1k_docs("")))
@@ -404,8 +405,13 @@ def pii_type_measures(recipe: RunView, calibration: dict) -> list[tuple[str, str
     for entity in types:
         precision = figure(calibration.get(entity, {}).get("precision", {}))
         where = " (NER sample)" if M.searched_set(entity, ner_sampled) == M.PII_NER_SET else ""
+        thin = [side for side, metrics, prefix in (("unfiltered", parent.metrics, M.unfiltered("")),
+                                                   ("after recipe", recipe.metrics, ""))
+                if where and M.sampled_per_1k_too_thin(metrics, entity, prefix)]
+        too_few = (f"; {' and '.join(thin)}: too few sampled documents hold it for an interval, so the bracket is "
+                   "every value the pages' length allows" if thin else "")
         measures += [(M.pii_per_1k_docs(entity), f"{entity} per 1,000 documents{where}; web-page precision "
-                      f"{precision}", "-", "number"),
+                      f"{precision}{too_few}", "-", "number"),
                      (M.pii_doc_share(entity), f"documents with {entity}{where}", "-", "share")]
     return measures
 

@@ -187,6 +187,10 @@ def test_ner_types_on_the_ner_sample_with_intervals_and_their_web_page_precision
     page = (Path(benchmark_run["result"].report_dir) / "index.html").read_text()
     assert (f"PERSON per 1,000 documents (NER sample); web-page precision {precision['value']:.2f} "
             f"[{precision['ci_low']:.2f}, {precision['ci_high']:.2f}]") in page
+    # a count from too few sampled documents would say that its bracket is no interval (none on this input)
+    thin = sum(M.sampled_per_1k_too_thin(run.data.metrics, entity) for run in recipe_runs
+               for entity in ("PERSON", "LOCATION", "NRP", "DATE_TIME"))
+    assert page.count("after recipe: too few sampled documents hold it for an interval") == thin
 
 
 def test_recipes_that_target_a_harm_do_not_raise_it(benchmark_run):

@@ -268,10 +268,19 @@ def test_a_type_few_sampled_documents_hold_spans_every_value_the_words_allow(pii
         assert estimate.value == pytest.approx(direct_per_1k(np.ones(len(words)), group, words, kept, values,
                                                              ner_read))
         assert (estimate.low, estimate.high) == pytest.approx((0.0, every_word))
+        assert M.sampled_per_1k_too_thin(logged_sample(kept, values, ner_read), "PERSON")  # the report says so
     ten_read = read & (np.cumsum(kept & read) <= 10)  # 10 documents read, several with names: the bootstrap
     estimate = evaluator.sampled_per_1k(pii_counts(bucket, group, words, kept, {"PERSON": person}, ten_read),
                                         "PERSON")
     assert estimate.low < estimate.value < estimate.high < every_word
+    assert not M.sampled_per_1k_too_thin(logged_sample(kept, person, ten_read), "PERSON")
+    assert not M.sampled_per_1k_too_thin({}, "PERSON")  # no NER sample: nothing to say
+
+
+def logged_sample(kept: np.ndarray, values: np.ndarray, ner_read: np.ndarray) -> dict[str, float]:
+    """The NER sample's metrics as a recipe run logs them: the documents NER read, the share holding the type."""
+    read = float((kept & ner_read).sum())
+    return {M.PII_NER_SCANNED: read, M.pii_doc_share("PERSON"): float((kept & ner_read & (values > 0)).sum()) / read}
 
 
 def test_sampled_share_change_is_newcombes_interval_scaled_by_the_removed_share():

@@ -1,0 +1,38 @@
+"""The report's per-type PII rows: each count labelled with its web-page precision, and a count from too few
+NER-sampled documents says that its bracket is every value the pages' length allows, not an interval."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cc_sieve.jobs import metrics as M
+from cc_sieve.jobs.tracking.report import RunView, pii_type_measures
+
+PRECISION = {"PERSON": {"precision": {"value": 0.27, "ci_low": 0.22, "ci_high": 0.32}}}
+
+
+def view(metrics: dict[str, float]) -> RunView:
+    return RunView("run", "name", metrics, {}, {}, Path("/nonexistent"))
+
+
+def sample(read: float, share: float, prefix: str = "") -> dict[str, float]:
+    return {prefix + M.PII_NER_SCANNED: read, prefix + M.pii_doc_share("PERSON"): share,
+            prefix + M.pii_per_1k_docs("PERSON"): 1200.0}
+
+
+def test_a_count_from_too_few_sampled_documents_says_so_on_its_side():
+    parent = view(sample(71, 0.8, M.unfiltered("")))
+    label = {name: text for name, text, _, _ in pii_type_measures(parent, view(sample(9, 0.8)), PRECISION)}
+    assert label[M.pii_per_1k_docs("PERSON")] == (
+        "PERSON per 1,000 documents (NER sample); web-page precision 0.27 [0.22, 0.32]; after recipe: too few "
+        "sampled documents hold it for an interval, so the bracket is every value the pages' length allows")
+    both = {name: text for name, text, _, _ in pii_type_measures(view(sample(71, 0.01, M.unfiltered(""))),
+                                                                 view(sample(40, 0.02)), PRECISION)}
+    assert "; unfiltered and after recipe: too few sampled documents" in both[M.pii_per_1k_docs("PERSON")]
+    enough = {name: text for name, text, _, _ in pii_type_measures(parent, view(sample(40, 0.5)), PRECISION)}
+    assert enough[M.pii_per_1k_docs("PERSON")] == ("PERSON per 1,000 documents (NER sample); web-page precision "
+                                                   "0.27 [0.22, 0.32]")
+    # a pattern type is searched in every document: the NER sample's size says nothing of its count
+    card = {M.pii_per_1k_docs("CREDIT_CARD"): 0.0, M.pii_doc_share("CREDIT_CARD"): 0.0, M.PII_NER_SCANNED: 9.0}
+    labels = [text for _, text, _, _ in pii_type_measures(parent, view(card), {})]
+    assert labels[0] == "CREDIT_CARD per 1,000 documents; web-page precision -"
