@@ -27,8 +27,18 @@ def shard_key(uri: str) -> str:
     return hashlib.sha1(uri.encode("utf-8", "surrogateescape")).hexdigest()[:20]
 
 
+def document_file(output: Path, uri: str) -> Path:
+    """Where the shard's documents are (once it was read)."""
+    return output / "documents" / f"{shard_key(uri)}.parquet"
+
+
+def report_file(output: Path, uri: str) -> Path:
+    """Where the shard's report is: without it, a shard is not done."""
+    return output / "_shards" / f"{shard_key(uri)}.json"
+
+
 def write_documents(uri: str, out: Path, options: ReadOptions, report: ShardReport) -> None:
-    writer = AtomicParquetWriter(out / "documents" / f"{shard_key(uri)}.parquet", DOCUMENT_SCHEMA)
+    writer = AtomicParquetWriter(document_file(out, uri), DOCUMENT_SCHEMA)
     try:
         pending: list[dict] = []
         for document in read_shard(uri, shard_opener(uri, options.s3), report, engine=options.engine,
@@ -52,7 +62,7 @@ def ingest_one_shard(uri: str, output: str, options: ReadOptions) -> dict:
     try:
         write_documents(uri, out, options, report)
     except Exception as error:  # the reader records its own faults, so this is writing the table
-        stale = out / "documents" / f"{key}.parquet"  # a previous attempt's, if any
+        stale = document_file(out, uri)  # a previous attempt's, if any
         if stale.is_file():
             stale.unlink()
         report.fail("write_error", f"writing the documents table failed: {type(error).__name__}: {first_line(error)}",
@@ -71,7 +81,7 @@ def ingest_one_shard(uri: str, output: str, options: ReadOptions) -> dict:
         "seconds": round(report.seconds, 6),
         "failures": [f.as_row() for f in report.failures],
     }
-    report_path = out / "_shards" / f"{key}.json"
+    report_path = report_file(out, uri)
     report_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = report_path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(summary, sort_keys=True))
@@ -83,24 +93,19 @@ def completed_reports(output: Path, uris: list[str]) -> dict[str, dict]:
     """Reports of shards a previous run read without a fatal fault (a failed shard is read again)."""
     reports = {}
     for uri in uris:
-        path = output / "_shards" / f"{shard_key(uri)}.json"
-        if path.is_file() and (output / "documents" / f"{shard_key(uri)}.parquet").is_file():
+        path = report_file(output, uri)
+        if path.is_file() and document_file(output, uri).is_file():
             report = json.loads(path.read_text())
             if not report["failed"]:
                 reports[uri] = report
     return reports
 
 
-def document_file(output: Path, uri: str) -> Path:
-    """Where the shard's documents are (once it was read)."""
-    return output / "documents" / f"{shard_key(uri)}.parquet"
-
-
 def forget_shards(output: Path, uris: list[str]) -> None:
     """Make the next run read these shards again (their file or the read settings changed): without its report,
     a shard is not done."""
     for uri in uris:
-        (output / "_shards" / f"{shard_key(uri)}.json").unlink(missing_ok=True)
+        report_file(output, uri).unlink(missing_ok=True)
 
 
 def remove_stale_outputs(output: Path, uris: list[str]) -> None:
@@ -109,4 +114,4 @@ def remove_stale_outputs(output: Path, uris: list[str]) -> None:
     for uri in uris:
         for partial in (output / "documents").glob(f".{shard_key(uri)}.parquet.*.tmp"):
             partial.unlink(missing_ok=True)
-        (output / "_shards" / f"{shard_key(uri)}.json").unlink(missing_ok=True)
+    forget_shards(output, uris)

@@ -24,7 +24,13 @@ from py4j.protocol import Py4JJavaError
 
 from cc_sieve.jobs.reading.options import ReadOptions
 from cc_sieve.jobs.reading.report import ShardReport
-from cc_sieve.jobs.reading.shard_ingest import completed_reports, ingest_one_shard, remove_stale_outputs, shard_key
+from cc_sieve.jobs.reading.shard_ingest import (
+    completed_reports,
+    ingest_one_shard,
+    remove_stale_outputs,
+    report_file,
+    shard_key,
+)
 from cc_sieve.jobs.reading.tables import FAILURE_SCHEMA, SHARD_SCHEMA, write_parquet_atomically
 
 
@@ -91,7 +97,7 @@ def crashed_shard(uri: str) -> dict:
 
 
 def written_report(out: Path, uri: str) -> dict | None:
-    path = out / "_shards" / f"{shard_key(uri)}.json"
+    path = report_file(out, uri)
     return json.loads(path.read_text()) if path.is_file() else None
 
 
