@@ -14,6 +14,14 @@ from cc_sieve.jobs.redact import mlflow_markdown_text as markdown_text
 
 TAG_DESCRIPTION = "mlflow.note.content"
 TOP_RULES = 3
+PEOPLE_LABEL = "documents with PII about people (NER sample)"
+
+
+def people_says(metrics: Mapping[str, float]) -> str:
+    """The lead sentence's clause on PII about people, when spaCy's NER read a sample."""
+    if M.PII_PEOPLE_RATE not in metrics:
+        return ""
+    return f"; {PEOPLE_LABEL}: {M.says(metrics, M.PII_PEOPLE_RATE) or 'n/a'}"
 
 
 def share_with_interval(metrics: Mapping[str, float], name: str) -> str:
@@ -37,10 +45,13 @@ def recipe_description(name: str, description: str, metrics: Mapping[str, float]
     lines = [f"**{markdown_text(name)} keeps {kept:,.0f} of {docs_in:,.0f} documents** "
              f"({share_with_interval(metrics, M.RETENTION_DOCS)}) and {metrics.get(M.RETENTION_WORDS, 0):.1%} "
              f"of the words. Near-duplicates: {M.says(metrics, M.NEAR_DUP_RATE) or 'n/a'}; documents with PII: "
-             f"{M.says(metrics, M.PII_DOC_RATE) or 'n/a'}. Harm (corrected prevalence): {harm}.", "",
+             f"{M.says(metrics, M.PII_DOC_RATE) or 'n/a'}{people_says(metrics)}. Harm (corrected prevalence): "
+             f"{harm}.", "",
              "| among kept documents | unfiltered | after recipe [95 %] | change |", "|---|---|---|---|",
              rate_row("near-duplicates (Jaccard >= 0.8)", M.NEAR_DUP_RATE, metrics, baseline),
              rate_row("documents with PII", M.PII_DOC_RATE, metrics, baseline)]
+    if M.PII_PEOPLE_RATE in metrics:
+        lines.append(rate_row(PEOPLE_LABEL, M.PII_PEOPLE_RATE, metrics, baseline))
     for kind in M.KIND_GRADERS:
         detector = headline.get(kind)
         if detector is None:

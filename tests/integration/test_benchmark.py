@@ -181,6 +181,9 @@ def test_ner_types_on_the_ner_sample_with_intervals_and_their_web_page_precision
                     assert {name, M.interval(name, "ci_low"), M.interval(name, "ci_high"), M.change(name),
                             M.interval(M.change(name), "ci_high")} <= set(metrics), (run.info.run_name, name)
         assert {M.PII_PEOPLE_RATE, M.interval(M.PII_PEOPLE_RATE, "ci_low")} <= set(metrics)
+        # the run's description gives it beside the pattern-found PII (they can move apart: fineweb, gopher)
+        assert (f"| documents with PII about people (NER sample) | {raw[M.PII_PEOPLE_RATE]:.1%} | "
+                f"{metrics[M.PII_PEOPLE_RATE]:.1%} [") in run.data.tags["mlflow.note.content"]
     # each type's web-page precision is logged (web_calibration.json) and shown beside its count in the report
     local = benchmark_run["client"].download_artifacts(parent.info.run_id, "web_calibration.json", str(tmp_path))
     precision = json.loads(Path(local).read_text())["pii_entities"]["PERSON"]["precision"]
