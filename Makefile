@@ -97,11 +97,14 @@ DEDUP_SIZES ?= 100000,400000
 bench-dedup: test-deps
 	$(PY) -m cc_sieve.jobs.bench.dedup --sizes $(DEDUP_SIZES) --output $(BUILD)/bench/work/dedup
 
-# The whole benchmark from S3 (SeaweedFS on 127.0.0.1) over 1, 4 and 16 of make bench's shards: seconds per stage,
-# CPU seconds, peak memory, dedup shuffle bytes per document (docs/performance.md).
+# The whole benchmark from S3 (SeaweedFS on 127.0.0.1) over 1, 4 and 16 make-shards shards of SCALE_SHARD_MB each
+# (made once, seeded): seconds per stage, CPU seconds, peak memory, dedup shuffle bytes per document
+# (docs/performance.md).
 SCALE_SIZES ?= 1,4,16
+SCALE_SHARD_MB ?= 20
 bench-scale: test-deps
-	$(PY) -m cc_sieve.jobs.bench.scale --sizes $(SCALE_SIZES) --shards $(BUILD)/bench/shards --output $(BUILD)/bench/scale
+	$(PY) -m cc_sieve.jobs.bench.scale --sizes $(SCALE_SIZES) --shard-mb $(SCALE_SHARD_MB) \
+		--shards $(BUILD)/bench/scale-shards --output $(BUILD)/bench/scale
 
 # A Spark standalone master and 2 workers on 127.0.0.1 (state, logs and pids under build/cluster).
 cluster-up: setup

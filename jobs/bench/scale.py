@@ -8,7 +8,10 @@ shuffle bytes of the jobs of the dedup stage (Timed names each stage's jobs). Me
 psutil every 0.2 s over the driver's descendants: `java` is the JVM, the other Python processes under it are
 the workers (peak of their sum).
 
-    python -m cc_sieve.jobs.bench.scale [--sizes 1,4,16] [--shards build/bench/shards] [--output build/bench/scale]
+    python -m cc_sieve.jobs.bench.scale [--sizes 1,4,16] [--shards FOLDER] [--shard-mb 20] [--output build/bench/scale]
+
+With `--shard-mb`, the shards are made (seeded, reused while the request is unchanged) in `--shards` at that size,
+so the largest size fits the time a bench has here; without it, `--shards` holds ready make-shards output.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from mlflow.tracking import MlflowClient
 
 from cc_sieve.filters.planting import TRUTH_FILE
 from cc_sieve.jobs import metrics as M
+from cc_sieve.jobs.bench.run import ensure_shards
 from cc_sieve.jobs.bench.seaweed import SeaweedS3
 from cc_sieve.jobs.commands.benchmark import run_benchmark
 from cc_sieve.jobs.config.loading import validate
@@ -165,12 +169,15 @@ def summary(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m cc_sieve.jobs.bench.scale", description=__doc__.split("\n")[0])
     parser.add_argument("--shards", default="build/bench/shards", help="make-shards output (make bench's)")
+    parser.add_argument("--shard-mb", type=float, help="make the shards in --shards first, of about this many MB")
     parser.add_argument("--sizes", default="1,4,16", help="comma-separated shard counts")
     parser.add_argument("--output", default="build/bench/scale", help="folder of the runs and scale.json")
     parser.add_argument("--quick", action="store_true", help="the first shard only (a smoke run on a small one)")
     args = parser.parse_args(argv)
-    shards = sorted(Path(args.shards).rglob("*.warc.gz"))
     sizes = [1] if args.quick else [int(size) for size in args.sizes.split(",")]
+    if args.shard_mb:
+        ensure_shards(Path(args.shards), max(sizes), args.shard_mb)
+    shards = sorted(Path(args.shards).rglob("*.warc.gz"))
     if not shards or max(sizes) > len(shards):
         raise InputError(f"{args.shards}: {len(shards)} shards, fewer than {max(sizes)} "
                          "(make them with `cc-sieve make-shards`)")
