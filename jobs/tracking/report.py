@@ -570,22 +570,44 @@ def recipe_point(view: RunView) -> plots.RecipePoint:
     return plots.RecipePoint(view.name, view.metrics, circular)
 
 
+def recipe_link(recipe: RunView) -> Link:
+    return Link(recipe.name, f"recipe-{anchor(recipe.name)}", plots.recipe_colour(recipe.name))
+
+
 def summary_section(page: Page, parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> None:
     page.heading("Summary")
     page.paragraph("What each recipe keeps, and how it changes near-duplicates, PII and each kind of harm against "
                    "the unfiltered input. A change is the recipe's rate minus the unfiltered rate, in points "
                    "(\"-2.10 pts\": 2.1 points less); \"no measurable change\": its 95 % interval, below it, holds 0; "
                    "\"not estimable\": no independent detector with a usable web-page calibration grades it.")
-    header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with PII"]
-    header += [f"{kind.replace('_', ' ')} change" for kind in M.KIND_GRADERS] + ["collateral"]
+    people = any(M.PII_PEOPLE_RATE in recipe.metrics for recipe in recipes)
+    if people:
+        page.paragraph("PII is counted two ways. Pattern-found PII (e-mail, phone, card, IBAN, IP, SSN, ...) is "
+                       "searched in every document. PII about people (a person's name, a place or a date found by "
+                       "spaCy's NER, or a contact or ID number) is measured on a seeded sample of the documents, the "
+                       "ones NER read: its interval and its change are for that many documents (column 'NER read'), "
+                       "so a recipe that keeps few documents gets a wide one. The two can move apart: a recipe can "
+                       "lower the first and raise the second.")
+    header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with pattern-found PII"]
+    if people:
+        header += ["documents with PII about people (NER sample)", "PII about people: change", "NER read"]
     rows = []
     for recipe in recipes:
-        rows.append([Link(recipe.name, f"recipe-{anchor(recipe.name)}", plots.recipe_colour(recipe.name)),
-                     metric_cell(recipe, M.DOCS_KEPT), metric_cell(recipe, M.RETENTION_DOCS, "share"),
-                     metric_cell(recipe, M.NEAR_DUP_RATE, "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
-                    + [change_cell(recipe, M.headline_change(kind), "points") for kind in M.KIND_GRADERS]
-                    + [collateral_cell(recipe)])
-    page.table(header, rows)
+        row = [recipe_link(recipe),
+               metric_cell(recipe, M.DOCS_KEPT), metric_cell(recipe, M.RETENTION_DOCS, "share"),
+               metric_cell(recipe, M.NEAR_DUP_RATE, "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
+        if people:
+            row += [metric_cell(recipe, M.PII_PEOPLE_RATE, "share"),
+                    change_cell(recipe, M.change(M.PII_PEOPLE_RATE), "points"),
+                    metric_cell(recipe, M.PII_NER_SCANNED)]
+        rows.append(row + [collateral_cell(recipe)])
+    page.table(header + ["collateral"], rows)
+    page.paragraph("Harm, per kind: the change of the corrected prevalence by the first independent detector "
+                   "grading it (details per recipe under 'What it changes').")
+    page.table(["recipe", *[f"{kind.replace('_', ' ')} change" for kind in M.KIND_GRADERS]],
+               [[recipe_link(recipe),
+                 *[change_cell(recipe, M.headline_change(kind), "points") for kind in M.KIND_GRADERS]]
+                for recipe in recipes])
     truth_summary(page, recipes)
     if recipes:
         baseline = {name.removeprefix(M.unfiltered("")): value for name, value in parent.metrics.items()
