@@ -585,12 +585,12 @@ def summary_section(page: Page, parent: RunView, recipes: list[RunView], folder:
         page.paragraph("PII is counted two ways. Pattern-found PII (e-mail, phone, card, IBAN, IP, SSN, ...) is "
                        "searched in every document. PII about people (a person's name, a place or a date found by "
                        "spaCy's NER, or a contact or ID number) is measured on a seeded sample of the documents, the "
-                       "ones NER read: its interval and its change are for that many documents (column 'NER read'), "
-                       "so a recipe that keeps few documents gets a wide one. The two can move apart: a recipe can "
-                       "lower the first and raise the second.")
+                       "ones NER read: its interval and its change are for that many documents (column 'documents "
+                       "NER read'), so a recipe that keeps few documents gets a wide one. The two can move apart: a "
+                       "recipe can lower the first and raise the second.")
     header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with pattern-found PII"]
     if people:
-        header += ["documents with PII about people (NER sample)", "PII about people: change", "NER read"]
+        header += ["documents with PII about people (NER sample)", "PII about people: change", "documents NER read"]
     rows = []
     for recipe in recipes:
         row = [recipe_link(recipe),

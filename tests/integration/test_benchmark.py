@@ -420,7 +420,7 @@ def test_report_summary_and_headline_chart_show_pii_about_people_from_the_ner_sa
     summary.feed(html_page.split("<h2 id='recipe-", 1)[0])
     shown = {(run_id, metric): value for run_id, metric, value in summary.numbers}
     for header in ("documents with pattern-found PII", "documents with PII about people (NER sample)",
-                   "PII about people: change", "NER read"):
+                   "PII about people: change", "documents NER read"):
         assert f"<th>{header}</th>" in html_page
     by_name = {run.data.tags["cc_sieve.recipe"]: run for run in recipe_runs}
     for run in recipe_runs:
