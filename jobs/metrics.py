@@ -416,6 +416,17 @@ def expanded_percentiles(documents: float) -> tuple[float, float]:
 SAMPLED_PER_1K_MIN_READ, SAMPLED_PER_1K_MIN_HOLDING = 10, 2  # fewer: no interval narrower than the words allow
 
 
+def too_thin(totals: Totals, entity: str) -> bool:
+    """Fewer than SAMPLED_PER_1K_MIN_READ kept documents NER read, or SAMPLED_PER_1K_MIN_HOLDING holding the type."""
+    return (float(totals.all(kept(PII_NER_SET))) < SAMPLED_PER_1K_MIN_READ
+            or float(totals.all(pii_holding(entity))) < SAMPLED_PER_1K_MIN_HOLDING)
+
+
+def every_word_per_1k(totals: Totals) -> float:
+    """One entity per word of the kept documents, per 1,000 of them: the most a count per document can be."""
+    return float(1000 * ratio(totals.all(kept(WORDS)), totals.all(kept(DOCS))))
+
+
 def sampled_per_1k_too_thin(metrics: Mapping[str, float], entity: str, prefix: str = "") -> bool:
     """Whether a NER type's entities per 1,000 documents (in `metrics`, names under `prefix`) came from too few
     sampled documents for an interval (`Evaluator.sampled_per_1k`): its bracket is then every value the pages'
@@ -489,18 +500,41 @@ class Evaluator:
         nothing of the tail: the interval is every value the kept documents' length allows, from 0 to one entity
         per word (docs/measurement.md: coverage)."""
         totals = Totals(counts, self.baseline)
-        read, holding = float(totals.all(kept(PII_NER_SET))), float(totals.all(pii_holding(entity)))
-        if read < SAMPLED_PER_1K_MIN_READ or holding < SAMPLED_PER_1K_MIN_HOLDING:
+        read = float(totals.all(kept(PII_NER_SET)))
+        if too_thin(totals, entity):
             value = float(per_1k([entity], True)(totals))
-            every_word = float(1000 * ratio(totals.all(kept(WORDS)), totals.all(kept(DOCS))))
-            return Estimate(value, 0.0, max(value, every_word))
+            return Estimate(value, 0.0, max(value, every_word_per_1k(totals)))
         return self.estimate(counts, per_1k([entity], True), expanded_percentiles(read))
 
-    def changes(self, counts: Counts, name: str, metric: Metric, baseline_metric: Metric) -> dict[str, float]:
+    def sampled_per_1k_changes(self, counts: Counts, entity: str) -> dict[str, float]:
+        """The change of a NER type's entities per 1,000 documents against the unfiltered input (`changes`), read
+        like the value itself (`sampled_per_1k`): the paired bucket bootstrap at the expanded percentiles of the n
+        kept documents NER read (the recipe's estimate rests on them, the unfiltered input's on at least as many);
+        from too few of them, every change the kept documents' length allows, from minus the unfiltered value to
+        one entity per word less it. A recipe that removes nothing has no change at all."""
+        name = pii_per_1k_docs(entity)
+        recipe, base = per_1k([entity], True), per_1k([entity], True, Totals.base)
+        totals = Totals(counts, self.baseline)
+        read = float(totals.all(kept(PII_NER_SET)))
+        removes = float(totals.all(kept(DOCS))) < float(totals.base(kept(DOCS)).sum())
+        if not (removes and too_thin(totals, entity)):
+            return self.changes(counts, name, recipe, base, expanded_percentiles(read) if read > 1 else (2.5, 97.5))
+        value, base_value, every_word = float(recipe(totals)), float(base(totals)), every_word_per_1k(totals)
+        difference = Estimate(value - base_value, min(-base_value, value - base_value),
+                              max(every_word - base_value, value - base_value))
+        out = {**difference.items(change(name)), measurable(change(name)): float(difference.measurable)}
+        if base_value > 0:
+            out.update(Estimate(difference.value / base_value, difference.low / base_value,
+                                difference.high / base_value).items(relative_change(name)))
+        return out
+
+    def changes(self, counts: Counts, name: str, metric: Metric, baseline_metric: Metric,
+                percentiles: tuple[float, float] = (2.5, 97.5)) -> dict[str, float]:
         """The change of `name` against the unfiltered input (metric minus baseline_metric, on the same
-        resampled buckets), its relative change, and whether it is measurable, each with an interval."""
+        resampled buckets), its relative change, and whether it is measurable, each with an interval (at the
+        bootstrap's `percentiles`)."""
         out: dict[str, float] = {}
-        difference = self.estimate(counts, lambda t: metric(t) - baseline_metric(t))
+        difference = self.estimate(counts, lambda t: metric(t) - baseline_metric(t), percentiles)
         out.update(difference.items(change(name)))
         out[measurable(change(name))] = float(difference.measurable)
         if self.estimate(counts, baseline_metric).value > 0:
@@ -509,7 +543,7 @@ class Evaluator:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     return np.where(base > 0, (metric(t) - base) / base, np.nan)
 
-            out.update(self.estimate(counts, relative).items(relative_change(name)))
+            out.update(self.estimate(counts, relative, percentiles).items(relative_change(name)))
         return out
 
     def recipe_metrics(self, counts: Counts, circular: Iterable[str] = ()) -> dict[str, float]:
@@ -611,10 +645,12 @@ class Evaluator:
         groups += [(pii_per_1k_docs(e), [e]) for e in entities]
         for name, types in groups:
             if all(totals.all(kept(words_of(searched_set(e, ner_sampled)))) for e in types):  # words to count in
+                if searched_set(types[0], ner_sampled) == PII_NER_SET:  # a NER type's own rate, on the sample
+                    out.update(self.sampled_per_1k(counts, types[0]).items(name))
+                    out.update(self.sampled_per_1k_changes(counts, types[0]))
+                    continue
                 recipe, base = per_1k(types, ner_sampled), per_1k(types, ner_sampled, Totals.base)
-                on_sample = searched_set(types[0], ner_sampled) == PII_NER_SET  # a NER type's own rate
-                out.update((self.sampled_per_1k(counts, types[0]) if on_sample else self.estimate(counts, recipe)
-                            ).items(name))
+                out.update(self.estimate(counts, recipe).items(name))
                 out.update(self.changes(counts, name, recipe, base))
         return out
 

@@ -219,7 +219,7 @@ def test_pii_type_metrics_and_intervals_equal_a_direct_computation(pii_corpus):
     people = kept & read & ((person > 0) | (found["EMAIL_ADDRESS"] > 0))
     assert metrics[M.PII_PEOPLE_RATE] == pytest.approx(people.sum() / searched)
     # entities per 1,000 documents: the post-stratified ratio, and the bucket bootstrap of it, document by document,
-    # at Hesterberg's expanded percentiles for the n documents NER read (its change: at 2.5 and 97.5)
+    # at Hesterberg's expanded percentiles for the n kept documents NER read, and so is its change
     name = M.pii_per_1k_docs("PERSON")
     assert metrics[name] == pytest.approx(direct_per_1k(np.ones(len(words)), group, words, kept, person, read))
     weights = M.Resampler(BUCKETS, 300).weights[:, bucket]  # [replicates, documents]
@@ -233,7 +233,7 @@ def test_pii_type_metrics_and_intervals_equal_a_direct_computation(pii_corpus):
     assert metrics[change] == pytest.approx(metrics[name] - direct_per_1k(np.ones(len(words)), group, words,
                                                                           everyone, person, read))
     assert (metrics[M.interval(change, "ci_low")], metrics[M.interval(change, "ci_high")]) == pytest.approx(
-        np.percentile(recipe_replicates - base_replicates, [2.5, 97.5]))
+        np.percentile(recipe_replicates - base_replicates, 100 * norm.cdf([-expanded, expanded])))
     # the total per 1,000 documents counts the pattern types only (those of pii_total, on every document)
     assert metrics[M.PII_PER_1K_DOCS] == pytest.approx(metrics[M.pii_per_1k_docs("EMAIL_ADDRESS")])
 
@@ -275,6 +275,31 @@ def test_a_type_few_sampled_documents_hold_spans_every_value_the_words_allow(pii
     assert estimate.low < estimate.value < estimate.high < every_word
     assert not M.sampled_per_1k_too_thin(logged_sample(kept, person, ten_read), "PERSON")
     assert not M.sampled_per_1k_too_thin({}, "PERSON")  # no NER sample: nothing to say
+
+
+def test_a_change_from_few_sampled_documents_spans_every_change_the_words_allow(pii_corpus):
+    """Read like the value: from fewer than 10 kept documents NER read, the change of entities per 1,000 documents
+    is anywhere from minus the unfiltered value to one entity per word less it (a bootstrap of 9 documents would
+    say little about a tail where a few hold most entities); a recipe that removes nothing has no change."""
+    bucket, group, words, kept, found, read = pii_corpus
+    person, everyone = found["PERSON"], np.ones(len(words), dtype=bool)
+    nine_read = read & (np.cumsum(kept & read) <= 9)
+    baseline = pii_counts(bucket, group, words, everyone, {"PERSON": person}, nine_read)
+    evaluator = M.Evaluator(baseline, [], buckets=BUCKETS, replicates=100)
+    metrics = evaluator.pii_metrics(pii_counts(bucket, group, words, kept, {"PERSON": person}, nine_read))
+    change, unfiltered = M.change(M.pii_per_1k_docs("PERSON")), direct_per_1k(
+        np.ones(len(words)), group, words, everyone, person, nine_read)
+    every_word = 1000 * words[kept].sum() / kept.sum()
+    assert metrics[change] == pytest.approx(metrics[M.pii_per_1k_docs("PERSON")] - unfiltered)
+    assert (metrics[M.interval(change, "ci_low")], metrics[M.interval(change, "ci_high")]) == pytest.approx(
+        (-unfiltered, every_word - unfiltered))
+    assert metrics[M.measurable(change)] == 0
+    relative = M.relative_change(M.pii_per_1k_docs("PERSON"))
+    assert (metrics[M.interval(relative, "ci_low")], metrics[M.interval(relative, "ci_high")]) == pytest.approx(
+        (-1, every_word / unfiltered - 1))
+    nothing_removed = evaluator.pii_metrics(baseline)
+    assert (nothing_removed[change], nothing_removed[M.interval(change, "ci_low")],
+            nothing_removed[M.interval(change, "ci_high")]) == (0, 0, 0)
 
 
 def logged_sample(kept: np.ndarray, values: np.ndarray, ner_read: np.ndarray) -> dict[str, float]:
