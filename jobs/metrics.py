@@ -195,7 +195,7 @@ def pii_holding(entity: str) -> str:
     return f"kept.pii_holding.{entity}"
 
 
-# The documents an entity type is searched in: every scanned one (`kept.pii_scanned`, `kept.pii_scanned_words`),
+# The documents an entity type is searched in: every scanned one (`kept.pii_scanned`, `kept.pii_scanned_chars`),
 # or for the NER types, when NER reads a sample of them, that sample (`kept.pii_ner_scanned`, ...)
 PII_SCANNED_SET, PII_NER_SET = "pii_scanned", "pii_ner_scanned"
 PII_PEOPLE_DOCS = "kept.pii_people_docs"  # of the NER types' set
@@ -209,8 +209,9 @@ def searched_set(entity: str, ner_sampled: bool) -> str:
     return ner_set(ner_sampled) if entity in NER_ENTITIES else PII_SCANNED_SET
 
 
-def words_of(searched: str) -> str:
-    return f"{searched}_words"
+def chars_of(searched: str) -> str:
+    """The characters of the kept documents searched (`kept(chars_of(...))`), what entities are counted against."""
+    return f"{searched}_chars"
 
 
 def near_dup(level: float) -> str:
@@ -384,22 +385,23 @@ def wilson(successes: float, n: float) -> Estimate:
 def per_1k(entities: list[str], ner_sampled: bool, side: Callable[[Totals, str], np.ndarray] = Totals.__call__
            ) -> Metric:
     """Entities of these types per 1,000 kept documents (of the recipe, or with Totals.base of the unfiltered
-    input), post-stratified by language group: in each group, the entities per word of the documents searched
-    for the type times the words of every kept document of the group (a group with no searched word takes the
-    rate of all groups together), summed over the groups, over the kept documents. Entities grow with a
-    document's length, and spaCy's English NER finds names at three times the English rate in Latin-script
-    languages (it reads their capitalised words as names): words and languages are known for every document, so
-    this is much steadier than a mean per searched document when a sample is small and a few documents hold most
-    entities. With every document searched it is the exact count (docs/measurement.md: coverage)."""
+    input), a ratio estimate post-stratified by language group: in each group, the entities per character of the
+    documents searched for the type times the characters of every kept document of the group (a group with no
+    searched character takes the rate of all groups together), summed over the groups, over the kept documents.
+    Entities grow with a document's length, and spaCy's English NER finds names at three times the English rate in
+    Latin-script languages (it reads their capitalised words as names): length and language are known for every
+    document, so this is much steadier than a mean per searched document when a sample is small and a few
+    documents hold most entities. Characters rather than words: a CJK page has few spaced words for its text
+    (docs/measurement.md: coverage, both measured). With every document searched it is the exact count."""
     def metric(t: Totals) -> np.ndarray:
         estimate = 0.0
         for where in {searched_set(e, ner_sampled) for e in entities}:
             found = sum(side(t, pii_entities(e)) for e in entities if searched_set(e, ner_sampled) == where)
-            words = side(t, kept(words_of(where)))
+            chars = side(t, kept(chars_of(where)))
             with np.errstate(divide="ignore", invalid="ignore"):
-                pooled = found.sum(-1) / words.sum(-1)  # NaN where nothing was searched: an undefined replicate
-                rate = np.where(words > 0, found / np.where(words > 0, words, 1), pooled[..., None])
-            estimate = estimate + (rate * side(t, kept(WORDS))).sum(-1)
+                pooled = found.sum(-1) / chars.sum(-1)  # NaN where nothing was searched: an undefined replicate
+                rate = np.where(chars > 0, found / np.where(chars > 0, chars, 1), pooled[..., None])
+            estimate = estimate + (rate * side(t, kept(CHARS))).sum(-1)
         return 1000 * ratio(estimate, side(t, kept(DOCS)).sum(-1))
     return metric
 
@@ -644,7 +646,7 @@ class Evaluator:
         groups = [(PII_PER_1K_DOCS, every_document)] if every_document else []
         groups += [(pii_per_1k_docs(e), [e]) for e in entities]
         for name, types in groups:
-            if all(totals.all(kept(words_of(searched_set(e, ner_sampled)))) for e in types):  # words to count in
+            if all(totals.all(kept(chars_of(searched_set(e, ner_sampled)))) for e in types):  # text to count in
                 if searched_set(types[0], ner_sampled) == PII_NER_SET:  # a NER type's own rate, on the sample
                     out.update(self.sampled_per_1k(counts, types[0]).items(name))
                     out.update(self.sampled_per_1k_changes(counts, types[0]))
