@@ -409,7 +409,8 @@ def pii_type_measures(parent: RunView, recipe: RunView, calibration: dict) -> li
                                                    ("after recipe", recipe.metrics, ""))
                 if where and M.sampled_per_1k_too_thin(metrics, entity, prefix)]
         too_few = (f"; {' and '.join(thin)}: too few sampled documents hold it for an interval, so the bracket is "
-                   "every value the pages' length allows (and its change's, every change)" if thin else "")
+                   "every value the pages' length allows" if thin else "")
+        too_few += " (for the change too)" if "after recipe" in thin else ""
         measures += [(M.pii_per_1k_docs(entity), f"{entity} per 1,000 documents{where}; web-page precision "
                       f"{precision}{too_few}", "-", "number"),
                      (M.pii_doc_share(entity), f"documents with {entity}{where}", "-", "share")]

@@ -25,7 +25,8 @@ def test_a_count_from_too_few_sampled_documents_says_so_on_its_side():
     label = {name: text for name, text, _, _ in pii_type_measures(parent, view(sample(9, 0.8)), PRECISION)}
     assert label[M.pii_per_1k_docs("PERSON")] == (
         "PERSON per 1,000 documents (NER sample); web-page precision 0.27 [0.22, 0.32]; after recipe: too few "
-        "sampled documents hold it for an interval, so the bracket is every value the pages' length allows")
+        "sampled documents hold it for an interval, so the bracket is every value the pages' length allows (for the "
+        "change too)")
     both = {name: text for name, text, _, _ in pii_type_measures(view(sample(71, 0.01, M.unfiltered(""))),
                                                                  view(sample(40, 0.02)), PRECISION)}
     assert "; unfiltered and after recipe: too few sampled documents" in both[M.pii_per_1k_docs("PERSON")]
