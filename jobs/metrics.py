@@ -518,9 +518,10 @@ class Evaluator:
         recipe, base = per_1k([entity], True), per_1k([entity], True, Totals.base)
         totals = Totals(counts, self.baseline)
         read = float(totals.all(kept(PII_NER_SET)))
-        removes = float(totals.all(kept(DOCS))) < float(totals.base(kept(DOCS)).sum())
-        if not (removes and too_thin(totals, entity)):
-            return self.changes(counts, name, recipe, base, expanded_percentiles(read) if read > 1 else (2.5, 97.5))
+        if float(totals.all(kept(DOCS))) == float(totals.base(kept(DOCS)).sum()):  # the same documents: no change
+            return self.changes(counts, name, recipe, base)
+        if not too_thin(totals, entity):
+            return self.changes(counts, name, recipe, base, expanded_percentiles(read))
         value, base_value, every_word = float(recipe(totals)), float(base(totals)), every_word_per_1k(totals)
         difference = Estimate(value - base_value, min(-base_value, value - base_value),
                               max(every_word - base_value, value - base_value))
