@@ -195,7 +195,7 @@ def pii_holding(entity: str) -> str:
     return f"kept.pii_holding.{entity}"
 
 
-# The documents an entity type is searched in: every scanned one (`kept.pii_scanned`, `kept.pii_scanned_words`),
+# The documents an entity type is searched in: every scanned one (`kept.pii_scanned`, `kept.pii_scanned_chars`),
 # or for the NER types, when NER reads a sample of them, that sample (`kept.pii_ner_scanned`, ...)
 PII_SCANNED_SET, PII_NER_SET = "pii_scanned", "pii_ner_scanned"
 PII_PEOPLE_DOCS = "kept.pii_people_docs"  # of the NER types' set
@@ -209,8 +209,9 @@ def searched_set(entity: str, ner_sampled: bool) -> str:
     return ner_set(ner_sampled) if entity in NER_ENTITIES else PII_SCANNED_SET
 
 
-def words_of(searched: str) -> str:
-    return f"{searched}_words"
+def chars_of(searched: str) -> str:
+    """The characters of the kept documents searched (`kept(chars_of(...))`), what entities are counted against."""
+    return f"{searched}_chars"
 
 
 def near_dup(level: float) -> str:
@@ -384,22 +385,23 @@ def wilson(successes: float, n: float) -> Estimate:
 def per_1k(entities: list[str], ner_sampled: bool, side: Callable[[Totals, str], np.ndarray] = Totals.__call__
            ) -> Metric:
     """Entities of these types per 1,000 kept documents (of the recipe, or with Totals.base of the unfiltered
-    input), post-stratified by language group: in each group, the entities per word of the documents searched
-    for the type times the words of every kept document of the group (a group with no searched word takes the
-    rate of all groups together), summed over the groups, over the kept documents. Entities grow with a
-    document's length, and spaCy's English NER finds names at three times the English rate in Latin-script
-    languages (it reads their capitalised words as names): words and languages are known for every document, so
-    this is much steadier than a mean per searched document when a sample is small and a few documents hold most
-    entities. With every document searched it is the exact count (docs/measurement.md: coverage)."""
+    input), a ratio estimate post-stratified by language group: in each group, the entities per character of the
+    documents searched for the type times the characters of every kept document of the group (a group with no
+    searched character takes the rate of all groups together), summed over the groups, over the kept documents.
+    Entities grow with a document's length, and spaCy's English NER finds names at three times the English rate in
+    Latin-script languages (it reads their capitalised words as names): length and language are known for every
+    document, so this is much steadier than a mean per searched document when a sample is small and a few
+    documents hold most entities. Characters rather than words: a CJK page has few spaced words for its text
+    (docs/measurement.md: coverage, both measured). With every document searched it is the exact count."""
     def metric(t: Totals) -> np.ndarray:
         estimate = 0.0
         for where in {searched_set(e, ner_sampled) for e in entities}:
             found = sum(side(t, pii_entities(e)) for e in entities if searched_set(e, ner_sampled) == where)
-            words = side(t, kept(words_of(where)))
+            chars = side(t, kept(chars_of(where)))
             with np.errstate(divide="ignore", invalid="ignore"):
-                pooled = found.sum(-1) / words.sum(-1)  # NaN where nothing was searched: an undefined replicate
-                rate = np.where(words > 0, found / np.where(words > 0, words, 1), pooled[..., None])
-            estimate = estimate + (rate * side(t, kept(WORDS))).sum(-1)
+                pooled = found.sum(-1) / chars.sum(-1)  # NaN where nothing was searched: an undefined replicate
+                rate = np.where(chars > 0, found / np.where(chars > 0, chars, 1), pooled[..., None])
+            estimate = estimate + (rate * side(t, kept(CHARS))).sum(-1)
         return 1000 * ratio(estimate, side(t, kept(DOCS)).sum(-1))
     return metric
 
@@ -414,6 +416,17 @@ def expanded_percentiles(documents: float) -> tuple[float, float]:
 
 
 SAMPLED_PER_1K_MIN_READ, SAMPLED_PER_1K_MIN_HOLDING = 10, 2  # fewer: no interval narrower than the words allow
+
+
+def too_thin(totals: Totals, entity: str) -> bool:
+    """Fewer than SAMPLED_PER_1K_MIN_READ kept documents NER read, or SAMPLED_PER_1K_MIN_HOLDING holding the type."""
+    return (float(totals.all(kept(PII_NER_SET))) < SAMPLED_PER_1K_MIN_READ
+            or float(totals.all(pii_holding(entity))) < SAMPLED_PER_1K_MIN_HOLDING)
+
+
+def every_word_per_1k(totals: Totals) -> float:
+    """One entity per word of the kept documents, per 1,000 of them: the most a count per document can be."""
+    return float(1000 * ratio(totals.all(kept(WORDS)), totals.all(kept(DOCS))))
 
 
 def sampled_per_1k_too_thin(metrics: Mapping[str, float], entity: str, prefix: str = "") -> bool:
@@ -489,18 +502,42 @@ class Evaluator:
         nothing of the tail: the interval is every value the kept documents' length allows, from 0 to one entity
         per word (docs/measurement.md: coverage)."""
         totals = Totals(counts, self.baseline)
-        read, holding = float(totals.all(kept(PII_NER_SET))), float(totals.all(pii_holding(entity)))
-        if read < SAMPLED_PER_1K_MIN_READ or holding < SAMPLED_PER_1K_MIN_HOLDING:
+        read = float(totals.all(kept(PII_NER_SET)))
+        if too_thin(totals, entity):
             value = float(per_1k([entity], True)(totals))
-            every_word = float(1000 * ratio(totals.all(kept(WORDS)), totals.all(kept(DOCS))))
-            return Estimate(value, 0.0, max(value, every_word))
+            return Estimate(value, 0.0, max(value, every_word_per_1k(totals)))
         return self.estimate(counts, per_1k([entity], True), expanded_percentiles(read))
 
-    def changes(self, counts: Counts, name: str, metric: Metric, baseline_metric: Metric) -> dict[str, float]:
+    def sampled_per_1k_changes(self, counts: Counts, entity: str) -> dict[str, float]:
+        """The change of a NER type's entities per 1,000 documents against the unfiltered input (`changes`), read
+        like the value itself (`sampled_per_1k`): the paired bucket bootstrap at the expanded percentiles of the n
+        kept documents NER read (the recipe's estimate rests on them, the unfiltered input's on at least as many);
+        from too few of them, every change the kept documents' length allows, from minus the unfiltered value to
+        one entity per word less it. A recipe that removes nothing has no change at all."""
+        name = pii_per_1k_docs(entity)
+        recipe, base = per_1k([entity], True), per_1k([entity], True, Totals.base)
+        totals = Totals(counts, self.baseline)
+        read = float(totals.all(kept(PII_NER_SET)))
+        if float(totals.all(kept(DOCS))) == float(totals.base(kept(DOCS)).sum()):  # the same documents: no change
+            return self.changes(counts, name, recipe, base)
+        if not too_thin(totals, entity):
+            return self.changes(counts, name, recipe, base, expanded_percentiles(read))
+        value, base_value, every_word = float(recipe(totals)), float(base(totals)), every_word_per_1k(totals)
+        difference = Estimate(value - base_value, min(-base_value, value - base_value),
+                              max(every_word - base_value, value - base_value))
+        out = {**difference.items(change(name)), measurable(change(name)): float(difference.measurable)}
+        if base_value > 0:
+            out.update(Estimate(difference.value / base_value, difference.low / base_value,
+                                difference.high / base_value).items(relative_change(name)))
+        return out
+
+    def changes(self, counts: Counts, name: str, metric: Metric, baseline_metric: Metric,
+                percentiles: tuple[float, float] = (2.5, 97.5)) -> dict[str, float]:
         """The change of `name` against the unfiltered input (metric minus baseline_metric, on the same
-        resampled buckets), its relative change, and whether it is measurable, each with an interval."""
+        resampled buckets), its relative change, and whether it is measurable, each with an interval (at the
+        bootstrap's `percentiles`)."""
         out: dict[str, float] = {}
-        difference = self.estimate(counts, lambda t: metric(t) - baseline_metric(t))
+        difference = self.estimate(counts, lambda t: metric(t) - baseline_metric(t), percentiles)
         out.update(difference.items(change(name)))
         out[measurable(change(name))] = float(difference.measurable)
         if self.estimate(counts, baseline_metric).value > 0:
@@ -509,7 +546,7 @@ class Evaluator:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     return np.where(base > 0, (metric(t) - base) / base, np.nan)
 
-            out.update(self.estimate(counts, relative).items(relative_change(name)))
+            out.update(self.estimate(counts, relative, percentiles).items(relative_change(name)))
         return out
 
     def recipe_metrics(self, counts: Counts, circular: Iterable[str] = ()) -> dict[str, float]:
@@ -610,11 +647,13 @@ class Evaluator:
         groups = [(PII_PER_1K_DOCS, every_document)] if every_document else []
         groups += [(pii_per_1k_docs(e), [e]) for e in entities]
         for name, types in groups:
-            if all(totals.all(kept(words_of(searched_set(e, ner_sampled)))) for e in types):  # words to count in
+            if all(totals.all(kept(chars_of(searched_set(e, ner_sampled)))) for e in types):  # text to count in
+                if searched_set(types[0], ner_sampled) == PII_NER_SET:  # a NER type's own rate, on the sample
+                    out.update(self.sampled_per_1k(counts, types[0]).items(name))
+                    out.update(self.sampled_per_1k_changes(counts, types[0]))
+                    continue
                 recipe, base = per_1k(types, ner_sampled), per_1k(types, ner_sampled, Totals.base)
-                on_sample = searched_set(types[0], ner_sampled) == PII_NER_SET  # a NER type's own rate
-                out.update((self.sampled_per_1k(counts, types[0]) if on_sample else self.estimate(counts, recipe)
-                            ).items(name))
+                out.update(self.estimate(counts, recipe).items(name))
                 out.update(self.changes(counts, name, recipe, base))
         return out
 

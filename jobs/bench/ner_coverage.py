@@ -73,6 +73,7 @@ class Population:
     buckets: np.ndarray  # the bootstrap bucket (jobs/spark/evaluate.py with_buckets)
     groups: np.ndarray  # the language group's index in LANGUAGE_GROUPS
     words: np.ndarray
+    chars: np.ndarray
     scanned: np.ndarray  # the PII annotator scanned it (pii_total not NULL)
     plans: list[str]  # "unfiltered", then the recipes
     kept: np.ndarray  # [plans, documents]
@@ -81,14 +82,15 @@ class Population:
 
     def as_json(self) -> dict:
         return {"doc_ids": self.doc_ids, "buckets": self.buckets.tolist(), "groups": self.groups.tolist(),
-                "words": self.words.tolist(), "scanned": self.scanned.tolist(), "plans": self.plans,
-                "kept": self.kept.tolist(), "pii_docs": self.pii_docs.tolist(),
+                "words": self.words.tolist(), "chars": self.chars.tolist(), "scanned": self.scanned.tolist(),
+                "plans": self.plans, "kept": self.kept.tolist(), "pii_docs": self.pii_docs.tolist(),
                 "counts": {entity: values.tolist() for entity, values in self.counts.items()}}
 
     @classmethod
     def from_json(cls, data: dict) -> Population:
         return cls(data["doc_ids"], np.array(data["buckets"]), np.array(data["groups"]),
-                   np.array(data["words"], dtype=float), np.array(data["scanned"], dtype=bool), data["plans"],
+                   np.array(data["words"], dtype=float), np.array(data["chars"], dtype=float),
+                   np.array(data["scanned"], dtype=bool), data["plans"],
                    np.array(data["kept"], dtype=bool), np.array(data["pii_docs"], dtype=bool),
                    {entity: np.array(values, dtype=float) for entity, values in data["counts"].items()})
 
@@ -123,12 +125,14 @@ def decided_documents(spark, config: BenchmarkConfig, work: Path):
 
 def population_of(decided, plans: list[RecipePlan], measures: MeasureColumns) -> Population:
     """One row per document of the decided table."""
-    rows = decided.select("doc_id", BUCKET, GROUP, "words", measures.pii_total, *measures.pii_counts.values(),
-                          *[kept(index) for index in range(len(plans))]).orderBy("doc_id").collect()
+    rows = decided.select("doc_id", BUCKET, GROUP, "words", "text_chars", measures.pii_total,
+                          *measures.pii_counts.values(), *[kept(index) for index in range(len(plans))]
+                          ).orderBy("doc_id").collect()
     return Population(
         doc_ids=[row["doc_id"] for row in rows], buckets=np.array([row[BUCKET] for row in rows]),
         groups=np.array([LANGUAGE_GROUPS.index(row[GROUP]) for row in rows]),
         words=np.array([row["words"] for row in rows], dtype=float),
+        chars=np.array([row["text_chars"] for row in rows], dtype=float),
         scanned=np.array([row[measures.pii_total] is not None for row in rows]), plans=[plan.name for plan in plans],
         kept=np.array([[row[kept(index)] for row in rows] for index in range(len(plans))], dtype=bool),
         pii_docs=np.array([(row[measures.pii_total] or 0) > 0 for row in rows]),
@@ -171,13 +175,14 @@ def counters(population: Population, plan: int, ner_read: np.ndarray) -> M.Count
         np.add.at(array, (population.buckets, population.groups), values.astype(float))
         return array
 
-    is_kept, words = population.kept[plan], population.words
+    is_kept, words, chars = population.kept[plan], population.words, population.chars
     searched = {M.PII_SCANNED_SET: is_kept & population.scanned, M.PII_NER_SET: is_kept & ner_read}
     counts = {M.kept(M.DOCS): grid(is_kept), M.kept(M.WORDS): grid(is_kept * words),
+              M.kept(M.CHARS): grid(is_kept * chars),
               M.kept("pii_docs"): grid(searched[M.PII_SCANNED_SET] & population.pii_docs)}
     for name, condition in searched.items():
         counts[M.kept(name)] = grid(condition)
-        counts[M.kept(M.words_of(name))] = grid(condition * words)
+        counts[M.kept(M.chars_of(name))] = grid(condition * chars)
     for entity, values in population.counts.items():
         condition = searched[M.searched_set(entity, True)]
         counts[M.pii_entities(entity)] = grid(condition * values)

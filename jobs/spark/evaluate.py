@@ -203,7 +203,7 @@ def pii_counters(is_kept: Column, measures: MeasureColumns) -> dict[str, Column]
     counters = {M.kept("pii_docs"): count_if(scanned & (F.col(measures.pii_total) > 0))}
     for name, condition in searched.items():
         counters[M.kept(name)] = count_if(condition)
-        counters[M.kept(M.words_of(name))] = sum_if(condition, "words")
+        counters[M.kept(M.chars_of(name))] = sum_if(condition, "text_chars")
     for entity, column in measures.pii_counts.items():
         condition = searched[M.searched_set(entity, measures.pii_ner_scanned is not None)]
         counters[M.pii_entities(entity)] = F.sum(F.when(condition, F.coalesce(F.col(column), F.lit(0))).otherwise(0))

@@ -51,8 +51,13 @@ class Panel:
 
 
 def headline_panels(baseline: dict[str, float]) -> list[Panel]:
-    """Near-duplicates, PII, and the harm detectors that grade a kind of harm and flag something unfiltered."""
-    panels = [Panel(M.NEAR_DUP_RATE, "near-duplicates (Jaccard >= 0.8)"), Panel(M.PII_DOC_RATE, "documents with PII")]
+    """Near-duplicates, PII (pattern-found in every document; about people on the NER sample, when NER read one),
+    and the harm detectors that grade a kind of harm and flag something unfiltered."""
+    panels = [Panel(M.NEAR_DUP_RATE, "near-duplicates (Jaccard >= 0.8)"),
+              Panel(M.PII_DOC_RATE, "pattern-found PII (every document)")]
+    if M.PII_PEOPLE_RATE in baseline:
+        read, documents = baseline.get(M.PII_NER_SCANNED, 0), baseline.get(M.DOCS_KEPT, 0)
+        panels.append(Panel(M.PII_PEOPLE_RATE, f"PII about people (NER sample: {read:,.0f} of {documents:,.0f} docs)"))
     graders = list(dict.fromkeys(d for detectors in M.KIND_GRADERS.values() for d in detectors))
     flagging = [d for d in graders if baseline.get(M.harm(d, "readable_rate"), 0) > 0][:HARM_PANELS]
     return panels + [Panel(M.harm(d, "readable_rate"), f"{d}: flagged among readable") for d in flagging]
@@ -64,9 +69,9 @@ def headline_chart(recipes: list[RecipePoint], baseline: dict[str, float], path:
     a detector that reads a list the recipe filters with (circular: it does not grade that recipe)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     panels = headline_panels(baseline)
-    columns = 3
+    columns = 3 if len(panels) <= 6 else 4
     rows = -(-len(panels) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(11, 3.3 * rows + 0.9), squeeze=False)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.7 * columns, 3.3 * rows + 0.9), squeeze=False)
     for axis, panel in zip(axes.flat, panels, strict=False):  # the grid may have a spare axis
         detector = M.detector_of(panel.metric) if panel.metric.startswith("harm/") else None
         for recipe in recipes:
@@ -89,7 +94,7 @@ def headline_chart(recipes: list[RecipePoint], baseline: dict[str, float], path:
         axis.grid(alpha=0.3)
     for axis in list(axes.flat)[len(panels):]:
         axis.set_visible(False)
-    for axis in axes[-1]:
+    for axis in list(axes.flat)[max(0, len(panels) - columns):len(panels)]:  # the lowest panel of each column
         axis.set_xlabel("documents kept", fontsize=9)
     handles = [Line2D([], [], marker="o", linestyle="", color=recipe_colour(r.name), label=r.name) for r in recipes]
     handles += [Line2D([], [], color="#57606a", linestyle="--", label="unfiltered"),

@@ -393,8 +393,20 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
         change_kind = "points" if kind == "share" else "number"
         rows.append([label, role, metric_cell(parent, M.unfiltered(name), kind), metric_cell(recipe, name, kind),
                      metric_cell(recipe, M.change(name), change_kind),
-                     metric_cell(recipe, M.relative_change(name), "change"), M.says(recipe.metrics, name)])
+                     metric_cell(recipe, M.relative_change(name), "change"),
+                     M.says(recipe.metrics, name) if kind == "share" else says_count(recipe.metrics, name)])
     return rows
+
+
+def says_count(metrics: dict[str, float], name: str) -> str:
+    """What the change of a count per 1,000 documents says, in its own units (metrics.says speaks in points of a
+    share): "no measurable change", or e.g. "-22,500 per 1,000 documents, 71% less"."""
+    said = M.says(metrics, name)
+    if said in ("", "no measurable change"):
+        return said
+    value, relative = metrics[M.change(name)], metrics.get(M.relative_change(name))
+    amount = f", {abs(relative):.0%}" if relative is not None else ""
+    return f"{value:+,.0f} per 1,000 documents{amount} {'more' if value > 0 else 'less'}"
 
 
 def pii_type_measures(parent: RunView, recipe: RunView, calibration: dict) -> list[tuple[str, str, str, str]]:
@@ -410,6 +422,7 @@ def pii_type_measures(parent: RunView, recipe: RunView, calibration: dict) -> li
                 if where and M.sampled_per_1k_too_thin(metrics, entity, prefix)]
         too_few = (f"; {' and '.join(thin)}: too few sampled documents hold it for an interval, so the bracket is "
                    "every value the pages' length allows" if thin else "")
+        too_few += " (for the change too)" if "after recipe" in thin else ""
         measures += [(M.pii_per_1k_docs(entity), f"{entity} per 1,000 documents{where}; web-page precision "
                       f"{precision}{too_few}", "-", "number"),
                      (M.pii_doc_share(entity), f"documents with {entity}{where}", "-", "share")]
@@ -570,22 +583,44 @@ def recipe_point(view: RunView) -> plots.RecipePoint:
     return plots.RecipePoint(view.name, view.metrics, circular)
 
 
+def recipe_link(recipe: RunView) -> Link:
+    return Link(recipe.name, f"recipe-{anchor(recipe.name)}", plots.recipe_colour(recipe.name))
+
+
 def summary_section(page: Page, parent: RunView, recipes: list[RunView], folder: Path, workdir: Path) -> None:
     page.heading("Summary")
     page.paragraph("What each recipe keeps, and how it changes near-duplicates, PII and each kind of harm against "
                    "the unfiltered input. A change is the recipe's rate minus the unfiltered rate, in points "
                    "(\"-2.10 pts\": 2.1 points less); \"no measurable change\": its 95 % interval, below it, holds 0; "
                    "\"not estimable\": no independent detector with a usable web-page calibration grades it.")
-    header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with PII"]
-    header += [f"{kind.replace('_', ' ')} change" for kind in M.KIND_GRADERS] + ["collateral"]
+    people = any(M.PII_PEOPLE_RATE in recipe.metrics for recipe in recipes)
+    if people:
+        page.paragraph("PII is counted two ways. Pattern-found PII (e-mail, phone, card, IBAN, IP, SSN, ...) is "
+                       "searched in every document. PII about people (a person's name, a place or a date found by "
+                       "spaCy's NER, or a contact or ID number) is measured on a seeded sample of the documents, the "
+                       "ones NER read: its interval and its change are for that many documents (column 'documents "
+                       "NER read'), so a recipe that keeps few documents gets a wide one. The two can move apart: a "
+                       "recipe can lower the first and raise the second.")
+    header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with pattern-found PII"]
+    if people:
+        header += ["documents with PII about people (NER sample)", "PII about people: change", "documents NER read"]
     rows = []
     for recipe in recipes:
-        rows.append([Link(recipe.name, f"recipe-{anchor(recipe.name)}", plots.recipe_colour(recipe.name)),
-                     metric_cell(recipe, M.DOCS_KEPT), metric_cell(recipe, M.RETENTION_DOCS, "share"),
-                     metric_cell(recipe, M.NEAR_DUP_RATE, "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
-                    + [change_cell(recipe, M.headline_change(kind), "points") for kind in M.KIND_GRADERS]
-                    + [collateral_cell(recipe)])
-    page.table(header, rows)
+        row = [recipe_link(recipe),
+               metric_cell(recipe, M.DOCS_KEPT), metric_cell(recipe, M.RETENTION_DOCS, "share"),
+               metric_cell(recipe, M.NEAR_DUP_RATE, "share"), metric_cell(recipe, M.PII_DOC_RATE, "share")]
+        if people:
+            row += [metric_cell(recipe, M.PII_PEOPLE_RATE, "share"),
+                    change_cell(recipe, M.change(M.PII_PEOPLE_RATE), "points"),
+                    metric_cell(recipe, M.PII_NER_SCANNED)]
+        rows.append(row + [collateral_cell(recipe)])
+    page.table(header + ["collateral"], rows)
+    page.paragraph("Harm, per kind: the change of the corrected prevalence by the first independent detector "
+                   "grading it (details per recipe under 'What it changes').")
+    page.table(["recipe", *[f"{kind.replace('_', ' ')} change" for kind in M.KIND_GRADERS]],
+               [[recipe_link(recipe),
+                 *[change_cell(recipe, M.headline_change(kind), "points") for kind in M.KIND_GRADERS]]
+                for recipe in recipes])
     truth_summary(page, recipes)
     if recipes:
         baseline = {name.removeprefix(M.unfiltered("")): value for name, value in parent.metrics.items()

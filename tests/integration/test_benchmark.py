@@ -261,6 +261,9 @@ def test_notebook_finds_the_store_from_its_folder_and_shows_the_whole_comparison
         assert f"{recipe}</th>" in html and plots.recipe_colour(recipe) in html
         assert f">{metrics[M.RETENTION_DOCS]:.1%}</td>" in html
         assert f">{M.says(metrics, M.PII_DOC_RATE) or '-'}</td>" in html
+        assert f">{metrics[M.PII_PEOPLE_RATE]:.1%}</td>" in html
+        assert f">{M.says(metrics, M.PII_PEOPLE_RATE)}</td>" in html
+    assert "PII about people</th>" in html and "NER read</th>" in html
     assert html.count("not estimable") >= 7 and "collateral</th>" in html
     assert html.count("<img alt='what each recipe keeps against what it leaves'") == 1  # the headline chart
     page = ARTIFACTS / "compare_recipes.html"  # the executed notebook as a page, beside its screenshot
@@ -406,6 +409,39 @@ def test_report_has_every_section_and_its_numbers_are_the_logged_ones(benchmark_
     for run in recipe_runs:
         assert [a.path for a in benchmark_run["client"].list_artifacts(run.info.run_id, "report")] == [
             "report/index.html"]
+
+
+def test_report_summary_and_headline_chart_show_pii_about_people_from_the_ner_sample(benchmark_run):
+    """The Summary table and the headline chart carry PII about people (NER sample) beside the pattern-found PII:
+    fineweb lowers the one and raises the other on the real samples, which pattern PII alone would hide."""
+    parent, recipe_runs = children(benchmark_run)
+    html_page = (Path(benchmark_run["result"].report_dir) / "index.html").read_text()
+    summary = SectionParser()
+    summary.feed(html_page.split("<h2 id='recipe-", 1)[0])
+    shown = {(run_id, metric): value for run_id, metric, value in summary.numbers}
+    for header in ("documents with pattern-found PII", "documents with PII about people (NER sample)",
+                   "PII about people: change", "documents NER read"):
+        assert f"<th>{header}</th>" in html_page
+    by_name = {run.data.tags["cc_sieve.recipe"]: run for run in recipe_runs}
+    for run in recipe_runs:
+        metrics, run_id = run.data.metrics, run.info.run_id
+        for name in (M.PII_DOC_RATE, M.PII_PEOPLE_RATE, M.change(M.PII_PEOPLE_RATE), M.PII_NER_SCANNED):
+            assert shown[(run_id, name)] == metrics[name], (run.info.run_name, name)
+    fineweb = by_name["fineweb"].data.metrics
+    assert fineweb[M.change(M.PII_DOC_RATE)] < 0 < fineweb[M.interval(M.change(M.PII_PEOPLE_RATE), "ci_low")]
+    people_change = M.change(M.PII_PEOPLE_RATE)
+    cell = html_page.split(f"data-run='{by_name['fineweb'].info.run_id}' data-metric='{people_change}'", 1)[1]
+    low, high = (100 * fineweb[M.interval(people_change, part)] for part in ("ci_low", "ci_high"))
+    assert cell.split("</td>", 1)[0].endswith(
+        f">{100 * fineweb[people_change]:+.2f} pts<span class='ci'>[{low:+.2f} pts, {high:+.2f} pts]</span>")
+    raw_cell = html_page.split(f"data-run='{by_name['raw'].info.run_id}' data-metric='{people_change}'", 1)[1]
+    assert ">no measurable change<span" in raw_cell.split("</td>", 1)[0]  # raw removes nothing
+    baseline = {name.removeprefix(M.unfiltered("")): value for name, value in parent.data.metrics.items()
+                if name.startswith(M.unfiltered(""))}
+    panels = plots.headline_panels(baseline)
+    assert [panel.metric for panel in panels[:3]] == [M.NEAR_DUP_RATE, M.PII_DOC_RATE, M.PII_PEOPLE_RATE]
+    read = by_name["raw"].data.metrics[M.PII_NER_SCANNED]
+    assert panels[2].title == f"PII about people (NER sample: {read:,.0f} of 716 docs)"
 
 
 def test_report_opens_in_headless_chromium_and_is_screenshotted(benchmark_run):

@@ -147,7 +147,8 @@ def test_language_groups():
         "en", "latin", "cyrillic", "cjk", "other", "unknown"]
 
 
-def pii_counts(bucket, group, words, kept, found: dict[str, np.ndarray], ner_read=None) -> dict[str, np.ndarray]:
+def pii_counts(bucket, group, words, chars, kept, found: dict[str, np.ndarray], ner_read=None
+               ) -> dict[str, np.ndarray]:
     """A recipe's PII counters as jobs/spark/evaluate.py collects them, from per-document arrays (every document
     scanned by the patterns; the NER types searched in `ner_read`)."""
     def grid(values: np.ndarray) -> np.ndarray:
@@ -158,9 +159,9 @@ def pii_counts(bucket, group, words, kept, found: dict[str, np.ndarray], ner_rea
     searched = {M.PII_SCANNED_SET: kept}
     if ner_read is not None:
         searched[M.PII_NER_SET] = kept & ner_read
-    out = {M.kept(M.DOCS): grid(kept), M.kept(M.WORDS): grid(kept * words)}
+    out = {M.kept(M.DOCS): grid(kept), M.kept(M.WORDS): grid(kept * words), M.kept(M.CHARS): grid(kept * chars)}
     for name, condition in searched.items():
-        out[M.kept(name)], out[M.kept(M.words_of(name))] = grid(condition), grid(condition * words)
+        out[M.kept(name)], out[M.kept(M.chars_of(name))] = grid(condition), grid(condition * chars)
     patterns = [e for e in found if e not in NER_ENTITIES]
     out[M.kept("pii_docs")] = grid(kept & np.logical_or.reduce([found[e] > 0 for e in patterns]))
     for entity, values in found.items():
@@ -172,15 +173,15 @@ def pii_counts(bucket, group, words, kept, found: dict[str, np.ndarray], ner_rea
     return out
 
 
-def direct_per_1k(weight, group, words, kept, values, read) -> np.ndarray:
+def direct_per_1k(weight, group, chars, kept, values, read) -> np.ndarray:
     """Entities per 1,000 kept documents, post-stratified by language group, for each row of document weights
     (one row per bootstrap replicate): computed document by document."""
     estimate = 0.0
     for g in np.unique(group):
         in_group = group == g
         found = (weight * (kept & read & in_group) * values).sum(-1)
-        searched_words = (weight * (kept & read & in_group) * words).sum(-1)
-        estimate = estimate + found / searched_words * (weight * (kept & in_group) * words).sum(-1)
+        searched_chars = (weight * (kept & read & in_group) * chars).sum(-1)
+        estimate = estimate + found / searched_chars * (weight * (kept & in_group) * chars).sum(-1)
     return 1000 * estimate / (weight * kept).sum(-1)
 
 
@@ -195,15 +196,16 @@ def pii_corpus():
     person = rng.poisson(words / 200 * np.where(group == LATIN, 3, 1) * rng.gamma(0.3, 1 / 0.3, n))
     email = (rng.random(n) < 0.03).astype(float)
     read = rng.random(n) < 0.2
+    chars = np.round(words * rng.uniform(3, 9, n))  # characters per word vary from page to page
     kept = words < 600
-    return bucket, group, words, kept, {"PERSON": person.astype(float), "EMAIL_ADDRESS": email}, read
+    return bucket, group, words, chars, kept, {"PERSON": person.astype(float), "EMAIL_ADDRESS": email}, read
 
 
 def test_pii_type_metrics_and_intervals_equal_a_direct_computation(pii_corpus):
-    bucket, group, words, kept, found, read = pii_corpus
+    bucket, group, words, chars, kept, found, read = pii_corpus
     everyone = np.ones(len(words), dtype=bool)
-    baseline = pii_counts(bucket, group, words, everyone, found, read)
-    recipe = pii_counts(bucket, group, words, kept, found, read)
+    baseline = pii_counts(bucket, group, words, chars, everyone, found, read)
+    recipe = pii_counts(bucket, group, words, chars, kept, found, read)
     evaluator = M.Evaluator(baseline, [], buckets=BUCKETS, replicates=300)
     metrics = evaluator.pii_metrics(recipe)
     person = found["PERSON"]
@@ -219,29 +221,29 @@ def test_pii_type_metrics_and_intervals_equal_a_direct_computation(pii_corpus):
     people = kept & read & ((person > 0) | (found["EMAIL_ADDRESS"] > 0))
     assert metrics[M.PII_PEOPLE_RATE] == pytest.approx(people.sum() / searched)
     # entities per 1,000 documents: the post-stratified ratio, and the bucket bootstrap of it, document by document,
-    # at Hesterberg's expanded percentiles for the n documents NER read (its change: at 2.5 and 97.5)
+    # at Hesterberg's expanded percentiles for the n kept documents NER read, and so is its change
     name = M.pii_per_1k_docs("PERSON")
-    assert metrics[name] == pytest.approx(direct_per_1k(np.ones(len(words)), group, words, kept, person, read))
+    assert metrics[name] == pytest.approx(direct_per_1k(np.ones(len(words)), group, chars, kept, person, read))
     weights = M.Resampler(BUCKETS, 300).weights[:, bucket]  # [replicates, documents]
-    recipe_replicates = direct_per_1k(weights, group, words, kept, person, read)
-    base_replicates = direct_per_1k(weights, group, words, everyone, person, read)
+    recipe_replicates = direct_per_1k(weights, group, chars, kept, person, read)
+    base_replicates = direct_per_1k(weights, group, chars, everyone, person, read)
     n = searched
     expanded = np.sqrt(n / (n - 1)) * student_t.ppf(0.975, n - 1)
     assert (metrics[M.interval(name, "ci_low")], metrics[M.interval(name, "ci_high")]) == pytest.approx(
         np.percentile(recipe_replicates, 100 * norm.cdf([-expanded, expanded])))
     change = M.change(name)
-    assert metrics[change] == pytest.approx(metrics[name] - direct_per_1k(np.ones(len(words)), group, words,
+    assert metrics[change] == pytest.approx(metrics[name] - direct_per_1k(np.ones(len(words)), group, chars,
                                                                           everyone, person, read))
     assert (metrics[M.interval(change, "ci_low")], metrics[M.interval(change, "ci_high")]) == pytest.approx(
-        np.percentile(recipe_replicates - base_replicates, [2.5, 97.5]))
+        np.percentile(recipe_replicates - base_replicates, 100 * norm.cdf([-expanded, expanded])))
     # the total per 1,000 documents counts the pattern types only (those of pii_total, on every document)
     assert metrics[M.PII_PER_1K_DOCS] == pytest.approx(metrics[M.pii_per_1k_docs("EMAIL_ADDRESS")])
 
 
 def test_with_every_document_searched_entities_per_1k_documents_is_the_exact_count(pii_corpus):
-    bucket, group, words, kept, found, _ = pii_corpus
+    bucket, group, words, chars, kept, found, _ = pii_corpus
     every = np.ones(len(words), dtype=bool)
-    counts = pii_counts(bucket, group, words, kept, found, every)
+    counts = pii_counts(bucket, group, words, chars, kept, found, every)
     metrics = M.Evaluator(counts, [], buckets=BUCKETS, replicates=50).pii_metrics(counts)
     for entity, values in found.items():
         assert metrics[M.pii_per_1k_docs(entity)] == pytest.approx(1000 * values[kept].sum() / kept.sum())
@@ -255,26 +257,51 @@ def test_expanded_percentiles_widen_with_few_documents():
 
 
 def test_a_type_few_sampled_documents_hold_spans_every_value_the_words_allow(pii_corpus):
-    bucket, group, words, kept, found, read = pii_corpus
+    bucket, group, words, chars, kept, found, read = pii_corpus
     person = found["PERSON"]
-    baseline = pii_counts(bucket, group, words, np.ones(len(words), dtype=bool), found, read)
+    baseline = pii_counts(bucket, group, words, chars, np.ones(len(words), dtype=bool), found, read)
     evaluator = M.Evaluator(baseline, [], buckets=BUCKETS, replicates=100)
     nine_read = read & (np.cumsum(kept & read) <= 9)
     one_holds = np.where(np.cumsum(kept & read & (person > 0)) <= 1, person, 0)  # one read kept document has names
     every_word = 1000 * words[kept].sum() / kept.sum()
     for values, ner_read in ((person, nine_read), (one_holds, read)):
-        estimate = evaluator.sampled_per_1k(pii_counts(bucket, group, words, kept, {"PERSON": values}, ner_read),
+        estimate = evaluator.sampled_per_1k(pii_counts(bucket, group, words, chars, kept, {"PERSON": values}, ner_read),
                                             "PERSON")
-        assert estimate.value == pytest.approx(direct_per_1k(np.ones(len(words)), group, words, kept, values,
+        assert estimate.value == pytest.approx(direct_per_1k(np.ones(len(words)), group, chars, kept, values,
                                                              ner_read))
         assert (estimate.low, estimate.high) == pytest.approx((0.0, every_word))
         assert M.sampled_per_1k_too_thin(logged_sample(kept, values, ner_read), "PERSON")  # the report says so
     ten_read = read & (np.cumsum(kept & read) <= 10)  # 10 documents read, several with names: the bootstrap
-    estimate = evaluator.sampled_per_1k(pii_counts(bucket, group, words, kept, {"PERSON": person}, ten_read),
+    estimate = evaluator.sampled_per_1k(pii_counts(bucket, group, words, chars, kept, {"PERSON": person}, ten_read),
                                         "PERSON")
     assert estimate.low < estimate.value < estimate.high < every_word
     assert not M.sampled_per_1k_too_thin(logged_sample(kept, person, ten_read), "PERSON")
     assert not M.sampled_per_1k_too_thin({}, "PERSON")  # no NER sample: nothing to say
+
+
+def test_a_change_from_few_sampled_documents_spans_every_change_the_words_allow(pii_corpus):
+    """Read like the value: from fewer than 10 kept documents NER read, the change of entities per 1,000 documents
+    is anywhere from minus the unfiltered value to one entity per word less it (a bootstrap of 9 documents would
+    say little about a tail where a few hold most entities); a recipe that removes nothing has no change."""
+    bucket, group, words, chars, kept, found, read = pii_corpus
+    person, everyone = found["PERSON"], np.ones(len(words), dtype=bool)
+    nine_read = read & (np.cumsum(kept & read) <= 9)
+    baseline = pii_counts(bucket, group, words, chars, everyone, {"PERSON": person}, nine_read)
+    evaluator = M.Evaluator(baseline, [], buckets=BUCKETS, replicates=100)
+    metrics = evaluator.pii_metrics(pii_counts(bucket, group, words, chars, kept, {"PERSON": person}, nine_read))
+    change, unfiltered = M.change(M.pii_per_1k_docs("PERSON")), direct_per_1k(
+        np.ones(len(words)), group, chars, everyone, person, nine_read)
+    every_word = 1000 * words[kept].sum() / kept.sum()
+    assert metrics[change] == pytest.approx(metrics[M.pii_per_1k_docs("PERSON")] - unfiltered)
+    assert (metrics[M.interval(change, "ci_low")], metrics[M.interval(change, "ci_high")]) == pytest.approx(
+        (-unfiltered, every_word - unfiltered))
+    assert metrics[M.measurable(change)] == 0
+    relative = M.relative_change(M.pii_per_1k_docs("PERSON"))
+    assert (metrics[M.interval(relative, "ci_low")], metrics[M.interval(relative, "ci_high")]) == pytest.approx(
+        (-1, every_word / unfiltered - 1))
+    nothing_removed = evaluator.pii_metrics(baseline)
+    assert (nothing_removed[change], nothing_removed[M.interval(change, "ci_low")],
+            nothing_removed[M.interval(change, "ci_high")]) == (0, 0, 0)
 
 
 def logged_sample(kept: np.ndarray, values: np.ndarray, ner_read: np.ndarray) -> dict[str, float]:
@@ -297,11 +324,11 @@ def test_sampled_share_change_is_newcombes_interval_scaled_by_the_removed_share(
 
 
 def test_a_share_on_the_ner_sample_changes_by_the_kept_and_removed_strata(pii_corpus):
-    bucket, group, words, kept, found, read = pii_corpus
+    bucket, group, words, chars, kept, found, read = pii_corpus
     everyone = np.ones(len(words), dtype=bool)
-    evaluator = M.Evaluator(pii_counts(bucket, group, words, everyone, found, read), [], buckets=BUCKETS,
+    evaluator = M.Evaluator(pii_counts(bucket, group, words, chars, everyone, found, read), [], buckets=BUCKETS,
                             replicates=50)
-    metrics = evaluator.pii_metrics(pii_counts(bucket, group, words, kept, found, read))
+    metrics = evaluator.pii_metrics(pii_counts(bucket, group, words, chars, kept, found, read))
     holds = found["PERSON"] > 0
     removed_share = 1 - kept.sum() / len(kept)
     p_kept, p_removed = holds[kept & read].mean(), holds[~kept & read].mean()
