@@ -187,7 +187,13 @@ def formatted(value: float | None, kind: str) -> str:
         return f"{100 * value:+.2f} pts"
     if kind == "change":
         return f"{value:+.1%}"
-    return f"{value:,.3f}"
+    return f"{value:,.{number_decimals(value)}f}"
+
+
+def number_decimals(value: float) -> int:
+    """Three significant digits or more: 31,880 and 2.35, not 31,880.000."""
+    magnitude = abs(value)
+    return 0 if magnitude >= 100 else 1 if magnitude >= 10 else 2 if magnitude >= 1 else 3
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cc_sieve.jobs import metrics as M
-from cc_sieve.jobs.tracking.report import RunView, pii_type_measures, rate_rows
+from cc_sieve.jobs.tracking.report import IntervalCell, RunView, formatted, pii_type_measures, rate_rows
 
 PRECISION = {"PERSON": {"precision": {"value": 0.27, "ci_low": 0.22, "ci_high": 0.32}}}
 
@@ -54,3 +54,11 @@ def test_a_change_of_a_count_per_1000_documents_is_said_in_its_own_units_not_in_
     recipe[M.interval(M.change(person), "ci_high")] = 100.0
     said = {row[0]: row[-1] for row in rate_rows(view({}), view(recipe))}
     assert said["PERSON per 1,000 documents; web-page precision -"] == "no measurable change"
+
+
+def test_counts_per_1000_documents_read_to_three_significant_digits_or_more():
+    assert formatted(31880.0, "number") == "31,880"
+    assert formatted(23.456, "number") == "23.5"
+    assert formatted(2.3456, "number") == "2.35"
+    assert formatted(0.01234, "number") == "0.012"
+    assert IntervalCell(31880.0, "m", "run", "number", 0.4, 48012.5).text() == "31,880 [0.400, 48,012]"
