@@ -30,7 +30,8 @@ is how it runs:
 - in regex mode a text is analyzed only for the recognizers that can find something in it (a search of each
   of their patterns, behind cheap guards; for phone numbers, one region-free pass of phonenumbers' candidate
   search), and most texts not at all (`PiiDetector.entities_to_find`);
-- phone candidates that fail in a region are remembered and not parsed again (`RememberingPhoneNumberMatcher`).
+- phone candidates that fail in a region are remembered and not parsed again (`RememberingPhoneNumberMatcher`),
+  and so are the regions where a candidate may be a number, for the region-free pass (`CANDIDATE_REGIONS`).
 
 Two patterns are changed so that crawled text cannot stall them, with the same findings on ordinary text: the
 e-mail local part is at most 64 characters (Presidio's unbounded one backtracked quadratically on
@@ -54,6 +55,8 @@ import phonenumbers
 import pyarrow as pa
 import regex
 from phonenumbers import Leniency, NumberParseException, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers.phonenumbermatcher import _TIME_STAMPS as TIME_STAMP
+from phonenumbers.phonenumbermatcher import _TIME_STAMPS_SUFFIX as TIME_STAMP_SUFFIX
 from phonenumbers.phonenumbermatcher import _verify as verify_phone_number
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -440,12 +443,22 @@ class RememberingPhoneNumberMatcher(PhoneNumberMatcher):
 class PhoneCandidateScan(PhoneNumberMatcher):
     """One region-free pass of the matcher's search. Every string that the matcher of some region parses before
     its first match is a candidate this pass sees too (the search moves on in the same way in every region until
-    a match), so a region none of whose candidates is a valid number in it finds no number at all."""
+    a match), so a region none of whose candidates is a valid number in it finds no number at all.
+
+    A candidate's regions (those where it, or a string inside it that the matcher tries, is a valid number) are
+    remembered (CANDIDATE_REGIONS): most candidates ("2019", "10", "1-5") recur on every page."""
 
     def __init__(self, text: str, regions: tuple[str, ...], leniency: int):
         super().__init__(text, None, leniency=leniency)
         self.regions = regions
         self.possible: set[str] = set()
+
+    def _extract_match(self, candidate, offset):
+        """The matcher's own, but for a candidate's regions remembered. A time stamp ("2018-12-11 10" before
+        ":17") is skipped in every region, as the matcher skips it."""
+        if not (TIME_STAMP.search(candidate) and TIME_STAMP_SUFFIX.match(self.text, offset + len(candidate))):
+            self.possible.update(CANDIDATE_REGIONS[candidate, self.regions, self.leniency])
+        return None
 
     def _parse_and_verify(self, candidate, offset):
         self.possible.update(region for region in self.regions
@@ -458,6 +471,20 @@ class PhoneCandidateScan(PhoneNumberMatcher):
         for _ in scan:
             pass
         return scan.possible
+
+
+def candidate_regions(key: tuple[str, tuple[str, ...], int]) -> frozenset[str]:
+    """The regions where the matcher may accept a candidate: where the candidate, or one of the strings inside it
+    that the matcher's `_extract_match` tries (its inner matches), is a valid number. Read without the text
+    around the candidate, which can only make the matcher skip it (a time stamp's suffix, a letter beside it):
+    a region is never missed."""
+    candidate, regions, leniency = key
+    scan = PhoneCandidateScan(candidate, regions, leniency)
+    PhoneNumberMatcher._extract_match(scan, candidate, 0)
+    return frozenset(scan.possible)
+
+
+CANDIDATE_REGIONS = Memo(candidate_regions)
 
 
 class ContextGatedPhoneRecognizer(PhoneRecognizer):
