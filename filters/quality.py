@@ -12,7 +12,7 @@ zero words) is None; filters/registry.py says per rule whether None removes the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +22,7 @@ from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
 from cc_sieve.filters.lexicons import DEFAULT_LEXICON, BadWordsMatcher
 from cc_sieve.filters.text import (
     TERMINAL_PUNCTUATION,
+    Memo,
     batch_tokens,
     count_sentences,
     per_batch,
@@ -359,14 +360,20 @@ class C4Stats:
     words: int = 0
 
 
-def c4_clean(text: str, params: C4Params = C4_VARIANTS["tfds"]) -> tuple[str, C4Stats]:
+def line_sentences(line: str) -> int:
+    return count_sentences(tokenize(line))
+
+
+def c4_clean(text: str, params: C4Params = C4_VARIANTS["tfds"],
+             sentences: Callable[[str], int] = line_sentences) -> tuple[str, C4Stats]:
     """C4's line filter as a transform: (cleaned text, page signals measured on the kept lines).
 
     Line by line, in TFDS's order: drop lines with a word over max_word_length characters, remove
     citation markers, drop lines without a terminal mark (or ending in "..."), with too few words,
     mentioning javascript, or naming a cookie/privacy/terms policy. "lorem ipsum" and "{" are page
     signals, seen only on lines that passed the checks before them (exactly where TFDS looks: a
-    "{" on a javascript line does not count). Sentences are counted on kept lines.
+    "{" on a javascript line does not count). Sentences are counted on kept lines, by `sentences`
+    (`line_sentences`, or a memo of it that the variants of one batch share).
     """
     stats = C4Stats()
     kept: list[str] = []
@@ -397,7 +404,7 @@ def c4_clean(text: str, params: C4Params = C4_VARIANTS["tfds"]) -> tuple[str, C4
         if params.filter_policy and any(policy in lower for policy in POLICY_SUBSTRINGS):
             stats.lines_removed += 1
             continue
-        stats.sentences += count_sentences(tokenize(line))
+        stats.sentences += sentences(line)
         kept.append(line)
     cleaned = "\n".join(kept).strip()
     stats.lines_kept = len(kept)
@@ -412,9 +419,12 @@ C4_SIGNALS = (("sentences", "count"), ("lorem_ipsum", "flag"), ("curly_bracket",
 
 def batch_c4(batch: Batch, variant: str) -> list[tuple[str, C4Stats]]:
     """`c4_clean` of every text of a batch in one variant, once per batch (cc_sieve.filters.text.per_batch),
-    so that C4Quality and FineWebQuality(after_c4=True) share it."""
+    so that C4Quality and FineWebQuality(after_c4=True) share it. The sentences of a kept line are counted
+    once per batch: the variants keep mostly the same lines (the default preset runs two)."""
     params = C4_VARIANTS[variant]
-    return per_batch(batch, f"_c4_{variant}", lambda texts: [c4_clean(text or "", params) for text in texts])
+    sentences = per_batch(batch, "_c4_line_sentences", lambda texts: Memo(line_sentences)).__getitem__
+    return per_batch(batch, f"_c4_{variant}",
+                     lambda texts: [c4_clean(text or "", params, sentences) for text in texts])
 
 
 class C4Quality(DeclaredAnnotator):
