@@ -395,11 +395,13 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
         if not context and not context_can_change(raw_results, may_be_raised, self.score_threshold, self):
             return raw_results
         self.completed += 1
-        if context or nlp_artifacts.tokens is not None or self.windows.colon_tokens_may_add_keywords(text):
+        added_keywords = None if context or nlp_artifacts.tokens is not None else self.windows.colon_keywords(text)
+        if added_keywords is None:
             self.whole_texts += 1
             return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(text, nlp_artifacts),
                                                  recognizers, context)
-        return self.windows.enhance(self, text, raw_results, [may_be_raised(r) for r in raw_results], recognizers)
+        return self.windows.enhance(self, text, raw_results, [may_be_raised(r) for r in raw_results], recognizers,
+                                    added_keywords)
 
 
 def fewest_phone_digits() -> int:
