@@ -15,7 +15,16 @@ import regex
 
 from cc_sieve.filters.base import batch_of
 from cc_sieve.filters.lexicons import BadWordsMatcher, load_words
-from cc_sieve.filters.pii import BASE58, HEX, LETTER, PATTERN_GUARDS, RECOGNIZER_GUARDS, REGEX_ENTITIES, PiiDetector
+from cc_sieve.filters.pii import (
+    BASE58,
+    HEX,
+    LETTER,
+    PATTERN_GUARDS,
+    RECOGNIZER_GUARDS,
+    REGEX_ENTITIES,
+    PiiDetector,
+    iban_may_match,
+)
 from cc_sieve.filters.quality import CITATION, c4_clean
 from cc_sieve.filters.text import count_sentences, tokenize, words_of
 from cc_sieve.filters.urls import UrlBannedWords, host_and_path
@@ -93,6 +102,8 @@ def test_pattern_guards_hold_wherever_their_pattern_matches(detector):
                 for match in compiled.finditer(text):
                     checked.add((name, pattern.name))
                     assert all(guard(match.group()) for guard in guards), (pattern.name, match.group())
+    # the IBAN guard finds the digits first and then looks back for the letters, past a digit run that has none
+    assert iban_may_match("12DE89 3704 0044") and not iban_may_match("1289 3704 0044 DE")
     guarded = {key for key in PATTERN_GUARDS if key[1] not in ("IPv4_embedded", "IPv4_mapped", "IPv6_unspecified")}
     assert guarded <= checked and {name for name, _ in checked} >= set(RECOGNIZER_GUARDS)
 
