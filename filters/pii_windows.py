@@ -107,14 +107,14 @@ class ContextWindows:
         self.windows = 0  # windows lemmatized
         self.characters = 0  # their characters
 
+    def is_keyword(self, word: str) -> bool:
+        return bool(NlpArtifacts.set_keywords(self.engine, [word], self.language))
+
     def lemma_forms(self, lowered: str) -> set[str]:
         """Every lemma, lowercased, the rule lemmatizer and its exceptions can give a token (given lowercased);
         the attribute ruler sets lemmas of listed words only, none with a ":"."""
         forms = {lowered} | {form for table in self.exceptions for form in table.get(lowered, ())}
         return forms | {lowered[:len(lowered) - len(old)] + new for old, new in self.rules if lowered.endswith(old)}
-
-    def is_keyword(self, word: str) -> bool:
-        return bool(NlpArtifacts.set_keywords(self.engine, [word], self.language))
 
     def colon_keywords(self, text: str) -> set[str] | None:
         """The words that only the text's tokens with ":" make keywords, as Presidio splits a keyword at ":" ("a:1"
