@@ -30,7 +30,8 @@ is how it runs:
 - in regex mode a text is analyzed only for the recognizers that can find something in it (a search of each
   of their patterns, behind cheap guards; for phone numbers, one region-free pass of phonenumbers' candidate
   search), and most texts not at all (`PiiDetector.entities_to_find`);
-- phone candidates that fail in a region are remembered and not parsed again (`RememberingPhoneNumberMatcher`).
+- phone candidates that fail in a region are remembered and not parsed again (`RememberingPhoneNumberMatcher`),
+  and so are the regions where a candidate may be a number, for the region-free pass (`CANDIDATE_REGIONS`).
 
 Two patterns are changed so that crawled text cannot stall them, with the same findings on ordinary text: the
 e-mail local part is at most 64 characters (Presidio's unbounded one backtracked quadratically on
@@ -54,6 +55,8 @@ import phonenumbers
 import pyarrow as pa
 import regex
 from phonenumbers import Leniency, NumberParseException, PhoneMetadata, PhoneNumberMatcher
+from phonenumbers.phonenumbermatcher import _TIME_STAMPS as TIME_STAMP
+from phonenumbers.phonenumbermatcher import _TIME_STAMPS_SUFFIX as TIME_STAMP_SUFFIX
 from phonenumbers.phonenumbermatcher import _verify as verify_phone_number
 from presidio_analyzer import AnalyzerEngine, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.context_aware_enhancers import LemmaContextAwareEnhancer
@@ -392,11 +395,13 @@ class OnDemandLemmaEnhancer(LemmaContextAwareEnhancer):
         if not context and not context_can_change(raw_results, may_be_raised, self.score_threshold, self):
             return raw_results
         self.completed += 1
-        if context or nlp_artifacts.tokens is not None or self.windows.colon_tokens_may_add_keywords(text):
+        added_keywords = None if context or nlp_artifacts.tokens is not None else self.windows.colon_keywords(text)
+        if added_keywords is None:
             self.whole_texts += 1
             return super().enhance_using_context(text, raw_results, self.nlp_engine.complete(text, nlp_artifacts),
                                                  recognizers, context)
-        return self.windows.enhance(self, text, raw_results, [may_be_raised(r) for r in raw_results], recognizers)
+        return self.windows.enhance(self, text, raw_results, [may_be_raised(r) for r in raw_results], recognizers,
+                                    added_keywords)
 
 
 def fewest_phone_digits() -> int:
@@ -440,12 +445,22 @@ class RememberingPhoneNumberMatcher(PhoneNumberMatcher):
 class PhoneCandidateScan(PhoneNumberMatcher):
     """One region-free pass of the matcher's search. Every string that the matcher of some region parses before
     its first match is a candidate this pass sees too (the search moves on in the same way in every region until
-    a match), so a region none of whose candidates is a valid number in it finds no number at all."""
+    a match), so a region none of whose candidates is a valid number in it finds no number at all.
+
+    A candidate's regions (those where it, or a string inside it that the matcher tries, is a valid number) are
+    remembered (CANDIDATE_REGIONS): most candidates ("2019", "10", "1-5") recur on every page."""
 
     def __init__(self, text: str, regions: tuple[str, ...], leniency: int):
         super().__init__(text, None, leniency=leniency)
         self.regions = regions
         self.possible: set[str] = set()
+
+    def _extract_match(self, candidate, offset):
+        """The matcher's own, but for a candidate's regions remembered. A time stamp ("2018-12-11 10" before
+        ":17") is skipped in every region, as the matcher skips it."""
+        if not (TIME_STAMP.search(candidate) and TIME_STAMP_SUFFIX.match(self.text, offset + len(candidate))):
+            self.possible.update(CANDIDATE_REGIONS[candidate, self.regions, self.leniency])
+        return None
 
     def _parse_and_verify(self, candidate, offset):
         self.possible.update(region for region in self.regions
@@ -458,6 +473,20 @@ class PhoneCandidateScan(PhoneNumberMatcher):
         for _ in scan:
             pass
         return scan.possible
+
+
+def candidate_regions(key: tuple[str, tuple[str, ...], int]) -> frozenset[str]:
+    """The regions where the matcher may accept a candidate: where the candidate, or one of the strings inside it
+    that the matcher's `_extract_match` tries (its inner matches), is a valid number. Read without the text
+    around the candidate, which can only make the matcher skip it (a time stamp's suffix, a letter beside it):
+    a region is never missed."""
+    candidate, regions, leniency = key
+    scan = PhoneCandidateScan(candidate, regions, leniency)
+    PhoneNumberMatcher._extract_match(scan, candidate, 0)
+    return frozenset(scan.possible)
+
+
+CANDIDATE_REGIONS = Memo(candidate_regions)
 
 
 class ContextGatedPhoneRecognizer(PhoneRecognizer):
@@ -541,21 +570,54 @@ def guarded_url_pattern(pattern: Pattern) -> Pattern:
     return Pattern(pattern.name, regex, pattern.score)
 
 
-HEX_COLON_HEX = re.compile(r"[0-9a-f]:[0-9a-f]", re.IGNORECASE)
+HEX = "0-9A-Fa-f"  # [0-9A-Fa-f] matches these alone, ignoring case too
+# What the regex module's [A-Z] matches ignoring case (Presidio's flags): ASCII letters, dotless i, long s and the
+# Kelvin sign; its [a-zA-HJ-NP-Z0-9] (crypto): digits, ASCII letters, dotted capital I, long s and Kelvin sign.
+LETTER = "A-Za-z\u0131\u017f\u212a"
+BASE58 = "0-9A-Za-z\u0130\u017f\u212a"
+IPV6_EIGHT_GROUPS = re.compile(rf":(?:[{HEX}]{{1,4}}:){{6}}[{HEX}]").search
+MAC_COLONS = re.compile(rf":[{HEX}]{{2}}:[{HEX}]{{2}}:[{HEX}]{{2}}:[{HEX}]{{2}}:").search
+MAC_HYPHENS = re.compile(rf"-[{HEX}]{{2}}-[{HEX}]{{2}}-[{HEX}]{{2}}-[{HEX}]{{2}}-").search
+
+
+IBAN_DIGITS_AND_GROUPS = re.compile(rf"[0-9]{{2}}[ -]?[{LETTER}0-9]{{4}}[ -]?[{LETTER}0-9]{{4}}").search
+TWO_LETTERS = re.compile(rf"[{LETTER}]{{2}}").fullmatch
+
+
+def iban_may_match(text: str) -> bool:
+    """Whether two letters stand before two digits and two groups of four somewhere: the digits are searched first
+    (a pattern led by a class tries every character of the class, and letters are most characters)."""
+    found = IBAN_DIGITS_AND_GROUPS(text)
+    while found is not None:
+        if TWO_LETTERS(text, found.start() - 2, found.start()):
+            return True
+        found = IBAN_DIGITS_AND_GROUPS(text, found.start() + 1)
+    return False
+
+
 # Cheap tests that hold wherever a costly pattern of Presidio's matches, read off the pattern: a string every
-# match contains. (recognizer, pattern name) -> test. They cut the search cost on a page about three times.
+# match contains, led by a literal where one is there. (recognizer, pattern name) -> test.
 PATTERN_GUARDS: dict[tuple[str, str], Callable[[str], bool]] = {
-    # every alternative holds "::", but (h:){7}h, which holds hex ":" hex
-    ("IpRecognizer", "IPv6"): lambda text: "::" in text or HEX_COLON_HEX.search(text) is not None,
+    # every alternative holds "::", but (h:){7}h, which holds ":" (h:){6} h
+    ("IpRecognizer", "IPv6"): lambda text: "::" in text or IPV6_EIGHT_GROUPS(text) is not None,
     ("IpRecognizer", "IPv6_unspecified"): lambda text: "::" in text,
     ("IpRecognizer", "IPv4_mapped"): lambda text: "::" in text,
     # ... ":" then a dotted quad
     ("IpRecognizer", "IPv4_embedded"): re.compile(r":[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]").search,
-    # two letters and two digits ([A-Z] ignoring case also matches dotless i, long s and the Kelvin sign)
-    ("IbanRecognizer", "IBAN Generic"): re.compile(r"[A-Za-z\u0131\u017f\u212a]{2}[0-9]{2}").search,
-    ("MacAddressRecognizer", "MAC_COLON_OR_HYPHEN"):
-        re.compile(r"[0-9a-f]{2}[:-][0-9a-f]{2}[:-]", re.IGNORECASE).search,
-    ("MacAddressRecognizer", "MAC_CISCO_DOT"): re.compile(r"[0-9a-f]{4}\.[0-9a-f]{4}\.", re.IGNORECASE).search,
+    # two letters, two digits and two groups of four
+    ("IbanRecognizer", "IBAN Generic"): iban_may_match,
+    # the separator then four hexadecimal pairs, each followed by the same separator
+    ("MacAddressRecognizer", "MAC_COLON_OR_HYPHEN"): lambda text: (
+        (":" in text and MAC_COLONS(text) is not None) or MAC_HYPHENS(text) is not None),
+    ("MacAddressRecognizer", "MAC_CISCO_DOT"): re.compile(rf"\.[{HEX}]{{4}}\.[{HEX}]{{4}}").search,
+}
+# Tests that hold wherever any pattern of a recognizer matches: recognizer -> test.
+RECOGNIZER_GUARDS: dict[str, Callable[[str], bool]] = {
+    # nine digits, together or grouped as one of the five SSN patterns groups them (3-2-4, 5-4, 3-6)
+    "UsSsnRecognizer": re.compile(r"[0-9]{3}(?:[0-9]{6}|[- .][0-9]{2}[- .][0-9]{4}|[0-9]{2}-[0-9]{4}|-[0-9]{6})")
+    .search,
+    # "1" or "3" ("bc1" ends with "1") and 25 more characters of the address alphabet
+    "CryptoRecognizer": re.compile(rf"[13][{BASE58}]{{25}}").search,
 }
 
 
@@ -565,10 +627,13 @@ def pattern_search(recognizer) -> Callable[[str], bool] | None:
     if type(recognizer).analyze not in (PatternRecognizer.analyze, IbanRecognizer.analyze):
         return None
     always = lambda text: True  # noqa: E731
-    searches = [(PATTERN_GUARDS.get((type(recognizer).__name__, pattern.name), always),
+    name = type(recognizer).__name__
+    searches = [(PATTERN_GUARDS.get((name, pattern.name), always),
                  regex.compile(pattern.regex, flags=recognizer.global_regex_flags).search)
                 for pattern in recognizer.patterns]
-    return lambda text: any(guard(text) and search(text) is not None for guard, search in searches)
+    recognizer_guard = RECOGNIZER_GUARDS.get(name, always)
+    return lambda text: recognizer_guard(text) and any(guard(text) and search(text) is not None
+                                                       for guard, search in searches)
 
 
 class PiiDetector:

@@ -15,8 +15,10 @@ whole text's lemmas, because:
   of the windows of two bench shards differ, 22 inside the margins do: docs/performance.md), and the findings
   are Presidio's on every text of the identity checks;
 - whether a lemma counts as a keyword depends on the rest of the text in one way only: Presidio splits keywords
-  at ":", so a token such as "a:1" makes "a", a stop word, a keyword everywhere in the text. A text
-  where a token with ":" could do that (`colon_tokens_may_add_keywords`) keeps the whole text's lemmas.
+  at ":", so a token such as "a:1" makes "a", a stop word, a keyword everywhere in the text. The pieces that
+  the text's tokens with ":" add (`colon_keywords`) are keywords in every window too; they are read off the
+  token, as its lemma is the token itself (a proper noun) or one of the few forms the lemmatizer's rules and
+  exceptions give, and when these forms would add different pieces the text keeps its whole-text lemmas.
 """
 
 from __future__ import annotations
@@ -114,24 +116,30 @@ class ContextWindows:
         forms = {lowered} | {form for table in self.exceptions for form in table.get(lowered, ())}
         return forms | {lowered[:len(lowered) - len(old)] + new for old, new in self.rules if lowered.endswith(old)}
 
-    def colon_tokens_may_add_keywords(self, text: str) -> bool:
-        """Whether a token of the text with ":" could have a lemma that is a keyword which Presidio splits into a
-        piece that is no keyword by itself (a stop word, punctuation, "be"): that piece becomes a keyword for the
-        whole text ("a:1" makes "a" one)."""
+    def colon_keywords(self, text: str) -> set[str] | None:
+        """The words that only the text's tokens with ":" make keywords, as Presidio splits a keyword at ":" ("a:1"
+        makes "a", a stop word, one): the same whatever lemma the pipeline gives such a token among those it can
+        give (the token itself, or a form of `lemma_forms`); None when the lemma would decide (the whole text's
+        lemmas are needed). A piece that is a keyword by itself is one in the window anyway."""
+        added: set[str] = set()
         for run in WHITESPACE_FREE_RUN.finditer(text):
             if ":" not in run.group():
                 continue
             for token in self.engine.make_doc(run.group()):
-                if ":" in token.text and any(
-                        piece and not self.is_keyword(piece) for form in self.lemma_forms(token.text.lower())
-                        for piece in NlpArtifacts.set_keywords(self.engine, [form], self.language)):
-                    return True
-        return False
+                if ":" not in token.text:
+                    continue
+                pieces = {frozenset(piece for piece in NlpArtifacts.set_keywords(self.engine, [form], self.language)
+                                    if piece and not self.is_keyword(piece))
+                          for form in self.lemma_forms(token.text.lower()) | {token.text}}
+                if len(pieces) > 1:
+                    return None
+                added.update(*pieces)
+        return added
 
     def enhance(self, enhancer: LemmaContextAwareEnhancer, text: str, results: list[RecognizerResult],
-                raisable: list[bool], recognizers: list) -> list[RecognizerResult]:
+                raisable: list[bool], recognizers: list, added_keywords: set[str]) -> list[RecognizerResult]:
         """Copies of the results, those that may be raised (`raisable`) as Presidio's enhancer makes them on
-        windows (score and explanation)."""
+        windows (score and explanation), with the keywords the whole text's ":" tokens add (`colon_keywords`)."""
         results = copy.deepcopy(results)
         pending = [index for index, may in enumerate(raisable) if may]
         before, after = BEFORE_CHARS, AFTER_CHARS
@@ -142,13 +150,14 @@ class ContextWindows:
             widen = []
             for span in spans:
                 inside = [i for i in pending if span.start <= results[i].start < span.end]
-                widen += self.enhance_window(enhancer, text, span, results, recognizers, inside)
+                widen += self.enhance_window(enhancer, text, span, results, recognizers, inside, added_keywords)
             pending = [index for index in pending if index in widen]
             before, after = 2 * before, 2 * after
         return results
 
     def enhance_window(self, enhancer: LemmaContextAwareEnhancer, text: str, span: Span,
-                       results: list[RecognizerResult], recognizers: list, indexes: list[int]) -> list[int]:
+                       results: list[RecognizerResult], recognizers: list, indexes: list[int],
+                       added_keywords: set[str]) -> list[int]:
         """Replace results[i] for i in `indexes` by Presidio's enhancement on one window; the indexes of those whose
         window is too narrow (left as they are)."""
         doc = self.engine.lemmatized(text[span.start:span.end])
@@ -157,6 +166,7 @@ class ContextWindows:
         lemmas = [token.lemma_ for token in doc]
         artifacts = NlpArtifacts(entities=[], tokens=doc, tokens_indices=[token.idx for token in doc], lemmas=lemmas,
                                  nlp_engine=self.engine, language=self.language)
+        artifacts.keywords += sorted(added_keywords)
         keywords = set(artifacts.keywords)
         token_ends = [token.idx + len(token) for token in doc]
         scored, shifted, widen = [], [], []

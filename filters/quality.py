@@ -12,8 +12,9 @@ zero words) is None; filters/registry.py says per rule whether None removes the 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
@@ -22,6 +23,7 @@ from cc_sieve.filters.base import Batch, DeclaredAnnotator, Signal
 from cc_sieve.filters.lexicons import DEFAULT_LEXICON, BadWordsMatcher
 from cc_sieve.filters.text import (
     TERMINAL_PUNCTUATION,
+    Memo,
     batch_tokens,
     count_sentences,
     per_batch,
@@ -251,7 +253,7 @@ class GopherRepetition(DeclaredAnnotator):
 FINEWEB_SHORT_LINE_CHARS = 30
 
 
-def fineweb_signals(text: str, tokens: list[str], short_line_chars: int = FINEWEB_SHORT_LINE_CHARS) -> dict:
+def fineweb_signals(text: str, n_tokens: int, short_line_chars: int = FINEWEB_SHORT_LINE_CHARS) -> dict:
     """Line-punctuation ratio, short-line ratio, duplicated-line characters, newlines per token.
 
     Lines are the non-blank lines of text.split("\\n"), unstripped: a line ending in ". " does not
@@ -266,7 +268,7 @@ def fineweb_signals(text: str, tokens: list[str], short_line_chars: int = FINEWE
         "fineweb_line_punct_ratio": sum(1 for line in lines if line[-1] in TERMINAL_PUNCTUATION) / len(lines),
         "fineweb_short_line_ratio": sum(1 for line in lines if len(line) <= short_line_chars) / len(lines),
         "fineweb_char_dup_ratio": dup_chars / chars_without_newlines,
-        "fineweb_newline_ratio": text.count("\n") / len(tokens) if tokens else None,
+        "fineweb_newline_ratio": text.count("\n") / n_tokens if n_tokens else None,
     }
 
 
@@ -303,12 +305,12 @@ class FineWebQuality(DeclaredAnnotator):
 
     def annotate(self, batch: Batch) -> dict[str, list]:
         if self.after_c4:
-            texts = [cleaned for cleaned, _ in batch_c4(batch, "fineweb")]
-            tokens = [tokenize(text) for text in texts]
+            cleaning = batch_c4(batch, "fineweb")
+            texts, counts = [cleaned for cleaned, _ in cleaning], [stats.tokens for _, stats in cleaning]
         else:
-            texts, tokens = [text or "" for text in batch["text"]], batch_tokens(batch)
-        rows = [fineweb_signals(text, text_tokens, self.short_line_chars)
-                for text, text_tokens in zip(texts, tokens, strict=True)]
+            texts, counts = [text or "" for text in batch["text"]], list(map(len, batch_tokens(batch)))
+        rows = [fineweb_signals(text, n_tokens, self.short_line_chars)
+                for text, n_tokens in zip(texts, counts, strict=True)]
         return {self.column(name): [row[name] for row in rows] for name in FINEWEB_COLUMNS}
 
 
@@ -357,16 +359,29 @@ class C4Stats:
     lines_removed: int = 0
     chars: int = 0
     words: int = 0
+    tokens: int = 0  # `tokenize` of the cleaned text: the tokens of its lines
 
 
-def c4_clean(text: str, params: C4Params = C4_VARIANTS["tfds"]) -> tuple[str, C4Stats]:
+class LineCounts(NamedTuple):
+    sentences: int
+    tokens: int
+
+
+def line_counts(line: str) -> LineCounts:
+    tokens = tokenize(line)
+    return LineCounts(count_sentences(tokens), len(tokens))
+
+
+def c4_clean(text: str, params: C4Params = C4_VARIANTS["tfds"],
+             counts: Callable[[str], LineCounts] = line_counts) -> tuple[str, C4Stats]:
     """C4's line filter as a transform: (cleaned text, page signals measured on the kept lines).
 
     Line by line, in TFDS's order: drop lines with a word over max_word_length characters, remove
     citation markers, drop lines without a terminal mark (or ending in "..."), with too few words,
     mentioning javascript, or naming a cookie/privacy/terms policy. "lorem ipsum" and "{" are page
     signals, seen only on lines that passed the checks before them (exactly where TFDS looks: a
-    "{" on a javascript line does not count). Sentences are counted on kept lines.
+    "{" on a javascript line does not count). Sentences and tokens are counted on kept lines, by `counts`
+    (`line_counts`, or a memo of it that the variants of one batch share).
     """
     stats = C4Stats()
     kept: list[str] = []
@@ -397,7 +412,9 @@ def c4_clean(text: str, params: C4Params = C4_VARIANTS["tfds"]) -> tuple[str, C4
         if params.filter_policy and any(policy in lower for policy in POLICY_SUBSTRINGS):
             stats.lines_removed += 1
             continue
-        stats.sentences += count_sentences(tokenize(line))
+        line_sentences, line_tokens = counts(line)
+        stats.sentences += line_sentences
+        stats.tokens += line_tokens
         kept.append(line)
     cleaned = "\n".join(kept).strip()
     stats.lines_kept = len(kept)
@@ -412,9 +429,11 @@ C4_SIGNALS = (("sentences", "count"), ("lorem_ipsum", "flag"), ("curly_bracket",
 
 def batch_c4(batch: Batch, variant: str) -> list[tuple[str, C4Stats]]:
     """`c4_clean` of every text of a batch in one variant, once per batch (cc_sieve.filters.text.per_batch),
-    so that C4Quality and FineWebQuality(after_c4=True) share it."""
+    so that C4Quality and FineWebQuality(after_c4=True) share it. The sentences and tokens of a kept line are
+    counted once per batch: the variants keep mostly the same lines (the default preset runs two)."""
     params = C4_VARIANTS[variant]
-    return per_batch(batch, f"_c4_{variant}", lambda texts: [c4_clean(text or "", params) for text in texts])
+    counts = per_batch(batch, "_c4_line_counts", lambda texts: Memo(line_counts)).__getitem__
+    return per_batch(batch, f"_c4_{variant}", lambda texts: [c4_clean(text or "", params, counts) for text in texts])
 
 
 class C4Quality(DeclaredAnnotator):

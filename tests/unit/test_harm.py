@@ -124,6 +124,21 @@ def test_batched_profanity_equals_one_line_per_call():
     assert text_lines(" a \n\n  \r\nb") == ["a", "b"]
 
 
+def test_a_line_repeated_across_texts_is_scored_once(monkeypatch):
+    """The real pages of a batch repeat lines (menus, footers); each distinct line goes to the model once, and every
+    text's score is the one of scoring all its lines."""
+    scorer = ProfanityScorer()
+    texts = [doc["text"] for doc in sample_documents()[:256]]
+    lines = [line for text in texts for line in text_lines(text)]
+    scored: list[str] = []
+    predict_prob = scorer.predict_prob
+    monkeypatch.setattr(scorer, "predict_prob", lambda batch: (scored.extend(batch), predict_prob(batch))[1])
+    scores = scorer.max_line_scores(texts)
+    assert sorted(scored) == sorted(set(lines)) and (len(lines), len(scored)) == (9114, 6749)
+    everything = iter(predict_prob(lines))
+    assert scores == [max((float(next(everything)) for _ in text_lines(text)), default=0.0) for text in texts]
+
+
 @pytest.mark.parametrize("category", ["adult", "mixed_adult", "agressif", "dating", "gambling"])
 def test_url_detectors_flag_a_listed_domain_and_its_subdomains(annotator, category):
     domain = first_entry(category, "domains")

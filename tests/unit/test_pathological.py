@@ -7,6 +7,7 @@ The bounds are CPU seconds far above what these inputs cost now and far below wh
 
 from __future__ import annotations
 
+import sys
 import time
 
 import pytest
@@ -14,7 +15,16 @@ import regex
 
 from cc_sieve.filters.base import batch_of
 from cc_sieve.filters.lexicons import BadWordsMatcher, load_words
-from cc_sieve.filters.pii import PATTERN_GUARDS, REGEX_ENTITIES, PiiDetector
+from cc_sieve.filters.pii import (
+    BASE58,
+    HEX,
+    LETTER,
+    PATTERN_GUARDS,
+    RECOGNIZER_GUARDS,
+    REGEX_ENTITIES,
+    PiiDetector,
+    iban_may_match,
+)
 from cc_sieve.filters.quality import CITATION, c4_clean
 from cc_sieve.filters.text import count_sentences, tokenize, words_of
 from cc_sieve.filters.urls import UrlBannedWords, host_and_path
@@ -71,19 +81,44 @@ def test_bounded_email_pattern_finds_ordinary_addresses_and_bounds_the_local_par
 
 
 def test_pattern_guards_hold_wherever_their_pattern_matches(detector):
-    """Each guard is a string every match of its pattern holds; checked on matches in ordinary and hostile text."""
+    """Each guard is a string every match of its pattern (or of any pattern of its recognizer) holds; checked on
+    matches in ordinary and hostile text."""
     samples = ["fe80::1%eth0 and 2001:db8:85a3:0:0:8a2e:370:7334", "::ffff:192.0.2.128", "::",
                "64:ff9b::192.0.2.33", "1:2:3:4:5:6:1.2.3.4", "DE89 3704 0044 0532 0130 00", "gb82west12345698765432",
-               "00:1A:2b:3C:4d:5E and 00-1a-2b-3c-4d-5e", "0123.4567.89ab", *HOSTILE.values()]
+               "\u0131\u017f82 \u212a123 4567", "00:1A:2b:3C:4d:5E and 00-1a-2b-3c-4d-5e", "0123.4567.89ab",
+               "SSN 078-05-1120, 078 05 1120, 078051120, 07805-1120 and 078-051120",
+               "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq 1BoatSLRHtKNngkdXEeobR76b53LETtpyT "
+               "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy 1\u0130\u017f\u212a" + "a" * 30, *HOSTILE.values()]
+    checked = set()
     for recognizer in detector.analyzer.registry.recognizers:
+        name = type(recognizer).__name__
         for pattern in getattr(recognizer, "patterns", None) or ():
-            guard = PATTERN_GUARDS.get((type(recognizer).__name__, pattern.name))
-            if guard is None:
+            guards = [guard for guard in (PATTERN_GUARDS.get((name, pattern.name)), RECOGNIZER_GUARDS.get(name))
+                      if guard is not None]
+            if not guards:
                 continue
             compiled = regex.compile(pattern.regex, flags=recognizer.global_regex_flags)
             for text in samples:
                 for match in compiled.finditer(text):
-                    assert guard(match.group()), (pattern.name, match.group())
+                    checked.add((name, pattern.name))
+                    assert all(guard(match.group()) for guard in guards), (pattern.name, match.group())
+    # the IBAN guard finds the digits first and then looks back for the letters, past a digit run that has none
+    assert iban_may_match("12DE89 3704 0044") and not iban_may_match("1289 3704 0044 DE")
+    guarded = {key for key in PATTERN_GUARDS if key[1] not in ("IPv4_embedded", "IPv4_mapped", "IPv6_unspecified")}
+    assert guarded <= checked and {name for name, _ in checked} >= set(RECOGNIZER_GUARDS)
+
+
+@pytest.mark.parametrize("presidio_class, guard_class", [("[A-Z]", f"[{LETTER}]"), ("[A-Z0-9]", f"[{LETTER}0-9]"),
+                                                         ("[a-zA-HJ-NP-Z0-9]", f"[{BASE58}]"),
+                                                         ("[0-9A-Fa-f]", f"[{HEX}]")])
+def test_guard_classes_match_what_presidio_classes_match_ignoring_case(presidio_class, guard_class):
+    """The guards run in `re` without IGNORECASE: their classes hold every character Presidio's classes match in
+    the regex module with Presidio's flags (IGNORECASE finds a few non-ASCII letters)."""
+    presidio = regex.compile(presidio_class, flags=regex.IGNORECASE | regex.MULTILINE | regex.DOTALL)
+    guard = regex.compile(guard_class)
+    every_character = "".join(map(chr, range(sys.maxunicode + 1)))
+    matched = "".join(presidio.findall(every_character))
+    assert len(matched) >= 22 and len(guard.findall(matched)) == len(matched)
 
 
 def test_one_megabyte_adversarial_document_costs_pii_under_five_seconds():

@@ -9,12 +9,15 @@ import socket
 
 import pyarrow as pa
 import pytest
+from phonenumbers import PhoneNumberMatcher
 from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from cc_sieve.filters.pii import (
+    CANDIDATE_REGIONS,
     LANGUAGE,
     ContextGatedPhoneRecognizer,
     Finding,
+    PhoneCandidateScan,
     PiiAnnotator,
     PiiDetector,
     chunks,
@@ -312,3 +315,23 @@ def test_a_ner_sample_that_does_not_fit_the_mode_or_types_names_the_setting(conf
 def test_ner_sample_is_a_fraction():
     with pytest.raises(ValueError, match="ner_sample"):
         BenchmarkConfig.model_validate({"input": {"specs": ["x"]}, "pii": {"ner_sample": 1.5}})
+
+
+def test_the_phone_scan_names_every_region_whose_matcher_finds_a_number(labeled):
+    """PhoneCandidateScan (each candidate's regions remembered across pages) names every region in which
+    phonenumbers' own matcher finds a number, on real pages and the labeled texts, and no region for a page whose
+    only candidates are time stamps, which the matcher skips."""
+    phone = PhoneRecognizer()
+    regions = tuple(phone.supported_regions)
+    texts = [doc["text"] for doc in read_documents(DOLMA_JSONL)] + [item.text for item in labeled["regex"]]
+    named = finding = 0
+    for text in texts:
+        possible = PhoneCandidateScan.regions_that_may_match(text, regions, phone.leniency)
+        found = {region for region in regions if next(iter(PhoneNumberMatcher(text, region, leniency=phone.leniency)),
+                                                       None)}
+        assert found <= possible, text
+        named, finding = named + bool(possible), finding + bool(found)
+    assert (len(texts), named, finding) == (869, 80, 73)
+    stamps = "Posted 2018-12-11 10:17:18 and edited 2014-04-08 20:02:17."
+    assert PhoneCandidateScan.regions_that_may_match(stamps, regions, phone.leniency) == set()
+    assert CANDIDATE_REGIONS["2018-12-11 10", regions, phone.leniency] >= {"US", "CA"}

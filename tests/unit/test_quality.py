@@ -3,18 +3,26 @@ exactly on its threshold (kept) and one step past it (removed), with the registr
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
+from cc_sieve.filters import quality
+from cc_sieve.filters.base import batch_of
 from cc_sieve.filters.quality import (
     C4_VARIANTS,
     C4Quality,
     FineWebQuality,
     GopherQuality,
     GopherRepetition,
+    batch_c4,
     c4_clean,
+    line_counts,
 )
 from cc_sieve.filters.text import count_sentences, tokenize
 from cc_sieve.jobs.config.recipes import RuleEntry, removes
+from cc_sieve.jobs.reading.reader import read_documents
+from tests.support.samples import DOLMA_JSONL
 
 
 def annotate(annotator, text: str) -> dict:
@@ -344,3 +352,25 @@ def test_c4_max_length_on_threshold():
 def test_unknown_c4_variant_is_refused():
     with pytest.raises(ValueError, match="unknown C4 variant"):
         C4Quality(variants=("t5",))
+
+
+def test_c4_variants_of_a_batch_count_a_kept_lines_sentences_once(monkeypatch):
+    """The variants of one batch share a memo of each kept line's sentences and tokens: the same cleaning and
+    signals as `c4_clean` alone, with each distinct kept line tokenized once (real Common Crawl pages), and the
+    cleaned text's tokens are its lines' (FineWeb's newline ratio after C4 reads their number)."""
+    texts = [doc["text"] or "" for doc in read_documents(DOLMA_JSONL)[:200]]
+    counted = Counter()
+
+    def counting(line: str) -> quality.LineCounts:
+        counted[line] += 1
+        return line_counts(line)
+
+    monkeypatch.setattr(quality, "line_counts", counting)
+    batch = batch_of([{"doc_id": str(i), "text": text, "url": None, "language": None} for i, text in enumerate(texts)])
+    alone = {variant: [c4_clean(text, C4_VARIANTS[variant], line_counts) for text in texts]
+             for variant in ("tfds", "fineweb")}
+    assert {variant: batch_c4(batch, variant) for variant in alone} == alone
+    kept_lines = {variant: sum(stats.lines_kept for _, stats in results) for variant, results in alone.items()}
+    assert set(counted.values()) == {1}
+    assert all(stats.tokens == len(tokenize(cleaned)) for results in alone.values() for cleaned, stats in results)
+    assert (kept_lines["tfds"], kept_lines["fineweb"], len(counted)) == (1238, 4694, 3707)
