@@ -9,8 +9,8 @@ precision and recall over the pairs of documents put in one cluster.
 
 `bench_minhash(texts)` times signatures on one core: cc-sieve's vectorised MinHasher (default
 shingle hash, and datasketch's sha1) beside datasketch 2.0's `MinHash.bulk` and `update_batch`
-on the same shingles (datasketch is given the shingles: its time excludes normalising and
-shingling). `bench_dedup_stage(spark, sizes)` times the Spark clustering (jobs/dedup.py) on
+on the same shingles, and rensa's Rust RMinHash (both are given the shingles: their time excludes
+normalising and shingling). `bench_dedup_stage(spark, sizes)` times the Spark clustering (jobs/dedup.py) on
 synthetic corpora of real paragraphs with planted near-duplicates. Nothing here asserts speed.
 
     python -m cc_sieve.jobs.bench.dedup [--quick]
@@ -42,12 +42,16 @@ OUR_REPEATS = 3  # cc-sieve's pass takes ~0.1 s on 1,000 documents: the best of 
 
 
 def bench_minhash(texts: list[str], num_perm: int = 112) -> list[Measurement]:
-    """Signatures of the same texts on one core: cc-sieve (default hash; datasketch's sha1) and datasketch 2.0
-    (`MinHash.bulk`, `update_batch`) given the UTF-8 shingles ready-made."""
+    """Signatures of the same texts on one core: cc-sieve (default hash; datasketch's sha1), datasketch 2.0
+    (`MinHash.bulk`, `update_batch`) given the UTF-8 shingles ready-made, and rensa's Rust `RMinHash` given the
+    same shingles (a speed reference: its signatures are not datasketch's)."""
     from datasketch import MinHash
+    from rensa import RMinHash
 
     size = megabytes(texts)
-    shingled = [[shingle.encode("utf-8", "surrogatepass") for shingle in shingles(text)] for text in texts]
+    shingle_lists = [list(shingles(text)) for text in texts]
+    shingled = [[shingle.encode("utf-8", "surrogatepass") for shingle in text_shingles]
+                for text_shingles in shingle_lists]
     results = []
     for hashfunc in ("poly64", "sha1"):
         hasher = MinHasher(num_perm=num_perm, hashfunc=hashfunc)
@@ -67,6 +71,16 @@ def bench_minhash(texts: list[str], num_perm: int = 112) -> list[Measurement]:
                                on))
     _, seconds = cpu_timed(update_batch)
     results.append(Measurement("minhash", "datasketch update_batch (shingles given)", True, len(texts), size,
+                               seconds, on))
+
+    def rensa_signatures() -> None:
+        for text_shingles in shingle_lists:
+            signature = RMinHash(num_perm=num_perm, seed=1)
+            signature.update(text_shingles)
+            signature.digest()
+
+    _, seconds = cpu_timed(rensa_signatures)
+    results.append(Measurement("minhash", "rensa RMinHash, Rust (shingles given)", False, len(texts), size,
                                seconds, on))
     return results
 

@@ -36,6 +36,8 @@ def test_every_stage_is_measured_beside_its_reference(bench):
         assert sum(m["reference"] for m in rows) == 1 and len(rows) >= 2, stage
     for m in measurements:
         assert m["documents"] > 0 and m["seconds"] > 0 and m["on"], m
+    minhash = {m["implementation"] for m in measurements if m["stage"] == "minhash"}
+    assert {"datasketch MinHash.bulk (shingles given)", "rensa RMinHash, Rust (shingles given)"} <= minhash
     assert "x ref" in stdout and "measured on" in stdout
     assert results["quick"] is True and not results["cluster"]
 
