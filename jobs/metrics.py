@@ -482,10 +482,14 @@ class Evaluator:
     def estimable(self, detector: str) -> bool:
         return detector in self.observed_calibration
 
+    def observed(self, counts: Counts, metric: Metric) -> float:
+        """The metric on the observed totals (no replicate)."""
+        return float(metric(Totals(counts, self.baseline, None, self.observed_calibration)))
+
     def estimate(self, counts: Counts, metric: Metric, percentiles: tuple[float, float] = (2.5, 97.5)) -> Estimate:
         """The metric on the observed totals, and its 95 % interval: the 2.5 and 97.5 percentiles (or those given)
         over the replicates (a replicate where the metric is undefined, an empty denominator, is left out)."""
-        value = float(metric(Totals(counts, self.baseline, None, self.observed_calibration)))
+        value = self.observed(counts, metric)
         replicates = np.asarray(metric(Totals(counts, self.baseline, self.resampler, self.replicated_calibration)),
                                 dtype=float)
         replicates = replicates[np.isfinite(replicates)]
@@ -540,7 +544,7 @@ class Evaluator:
         difference = self.estimate(counts, lambda t: metric(t) - baseline_metric(t), percentiles)
         out.update(difference.items(change(name)))
         out[measurable(change(name))] = float(difference.measurable)
-        if self.estimate(counts, baseline_metric).value > 0:
+        if self.observed(counts, baseline_metric) > 0:
             def relative(t: Totals) -> np.ndarray:
                 base = baseline_metric(t)
                 with np.errstate(divide="ignore", invalid="ignore"):
