@@ -14,6 +14,8 @@ from cc_sieve.jobs.redact import mlflow_markdown_text as markdown_text
 
 TAG_DESCRIPTION = "mlflow.note.content"
 TOP_RULES = 3
+# The two PII rates, named alike in MLflow descriptions and the report
+PATTERN_PII_LABEL = "documents with pattern-found PII"
 PEOPLE_LABEL = "documents with PII about people (NER sample)"
 
 
@@ -44,12 +46,12 @@ def recipe_description(name: str, description: str, metrics: Mapping[str, float]
     harm = "; ".join(f"{kind.replace('_', ' ')}: {M.says_headline(metrics, kind)}" for kind in M.KIND_GRADERS)
     lines = [f"**{markdown_text(name)} keeps {kept:,.0f} of {docs_in:,.0f} documents** "
              f"({share_with_interval(metrics, M.RETENTION_DOCS)}) and {metrics.get(M.RETENTION_WORDS, 0):.1%} "
-             f"of the words. Near-duplicates: {M.says(metrics, M.NEAR_DUP_RATE) or 'n/a'}; documents with PII: "
+             f"of the words. Near-duplicates: {M.says(metrics, M.NEAR_DUP_RATE) or 'n/a'}; {PATTERN_PII_LABEL}: "
              f"{M.says(metrics, M.PII_DOC_RATE) or 'n/a'}{people_says(metrics)}. Harm (corrected prevalence): "
              f"{harm}.", "",
              "| among kept documents | unfiltered | after recipe [95 %] | change |", "|---|---|---|---|",
              rate_row("near-duplicates (Jaccard >= 0.8)", M.NEAR_DUP_RATE, metrics, baseline),
-             rate_row("documents with PII", M.PII_DOC_RATE, metrics, baseline)]
+             rate_row(PATTERN_PII_LABEL, M.PII_DOC_RATE, metrics, baseline)]
     if M.PII_PEOPLE_RATE in metrics:
         lines.append(rate_row(PEOPLE_LABEL, M.PII_PEOPLE_RATE, metrics, baseline))
     for kind in M.KIND_GRADERS:
@@ -79,10 +81,10 @@ def recipe_description(name: str, description: str, metrics: Mapping[str, float]
 def benchmark_description(run_name: str, baseline: Mapping[str, float], recipes: list[tuple[str, dict]],
                           shards: int, shards_failed: int) -> str:
     """The comparison a reviewer decides from, one row per recipe."""
-    header = ["recipe", "docs kept", "near-duplicates", "documents with PII",
+    header = ["recipe", "docs kept", "near-duplicates", PATTERN_PII_LABEL,
               *[f"{kind.replace('_', ' ')} (headline)" for kind in M.KIND_GRADERS], "collateral"]
     lines = [f"**{markdown_text(run_name)}**: {baseline.get(M.DOCS_KEPT, 0):,.0f} documents from {shards} shards "
-             f"({shards_failed} failed). Near-duplicates {baseline.get(M.NEAR_DUP_RATE, 0):.1%}, documents with PII "
+             f"({shards_failed} failed). Near-duplicates {baseline.get(M.NEAR_DUP_RATE, 0):.1%}, {PATTERN_PII_LABEL} "
              f"{baseline.get(M.PII_DOC_RATE, 0):.1%} before filtering.", "",
              "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for name, metrics in recipes:

@@ -35,6 +35,7 @@ from cc_sieve.filters.registry import RULES
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.redact import markdown_text, printable
 from cc_sieve.jobs.tracking import plots
+from cc_sieve.jobs.tracking.descriptions import PATTERN_PII_LABEL, PEOPLE_LABEL
 from cc_sieve.jobs.tracking.runs import TAG_BENCHMARK, TAG_ROLE
 
 STYLE = """
@@ -381,7 +382,7 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
     measures = [(M.near_dup_rate(level), f"near-duplicates at estimated Jaccard >= {level:g}", "-", "share")
                 for level in M.NEAR_DUP_LEVELS]
     measures += [(M.EXACT_DUP_RATE, "exact copies", "-", "share"),
-                 (M.PII_DOC_RATE, "documents with PII (scanned)", "-", "share"),
+                 (M.PII_DOC_RATE, PATTERN_PII_LABEL, "-", "share"),
                  (M.PII_PEOPLE_RATE, "documents with PII about people (a name, place or date; contact or ID number)",
                   "-", "share"),
                  (M.PII_PER_1K_DOCS, "PII entities per 1,000 documents", "-", "number")]
@@ -607,9 +608,9 @@ def summary_section(page: Page, parent: RunView, recipes: list[RunView], folder:
                        "ones NER read: its interval and its change are for that many documents (column 'documents "
                        "NER read'), so a recipe that keeps few documents gets a wide one. The two can move apart: a "
                        "recipe can lower the first and raise the second.")
-    header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", "documents with pattern-found PII"]
+    header = ["recipe", "docs kept", "retention", "near-duplicates (>= 0.8)", PATTERN_PII_LABEL]
     if people:
-        header += ["documents with PII about people (NER sample)", "PII about people: change", "documents NER read"]
+        header += [PEOPLE_LABEL, "PII about people: change", "documents NER read"]
     rows = []
     for recipe in recipes:
         row = [recipe_link(recipe),

@@ -50,7 +50,7 @@ def test_a_change_of_a_count_per_1000_documents_is_said_in_its_own_units_not_in_
               M.interval(M.change(M.PII_DOC_RATE), "ci_high"): -0.03, M.relative_change(M.PII_DOC_RATE): -0.63}
     said = {row[0]: row[-1] for row in rate_rows(view({}), view(recipe))}
     assert said["PERSON per 1,000 documents; web-page precision -"] == "-22,500 per 1,000 documents, 71% less"
-    assert said["documents with PII (scanned)"] == "-7.1 pts, 63% less"  # a share still speaks in points
+    assert said["documents with pattern-found PII"] == "-7.1 pts, 63% less"  # a share still speaks in points
     recipe[M.interval(M.change(person), "ci_high")] = 100.0
     said = {row[0]: row[-1] for row in rate_rows(view({}), view(recipe))}
     assert said["PERSON per 1,000 documents; web-page precision -"] == "no measurable change"
