@@ -86,10 +86,12 @@ bench-validity: setup
 
 # Do the NER sample's intervals hold the value NER on every document gives? NER on all 716 bundled documents
 # once (cached under build/bench/ner-coverage), then NER_SEEDS seeded samples at 2 % and 10 % (~6 min, or ~1 from
-# the cache); NER_COST=1 also times the annotate pass without, with the default and with a full NER sample.
+# the cache); NER_COST=1 also times the annotate pass without, with the default and with a full NER sample;
+# NER_COPIES=10 measures on an input ten times the size, distributed as the bundled one (~6 min; 50: ~25 min).
 NER_SEEDS ?= 200
+NER_COPIES ?= 1
 bench-ner-coverage: test-deps
-	OPENBLAS_NUM_THREADS=1 $(PY) -m cc_sieve.jobs.bench.ner_coverage --seeds $(NER_SEEDS) \
+	OPENBLAS_NUM_THREADS=1 $(PY) -m cc_sieve.jobs.bench.ner_coverage --seeds $(NER_SEEDS) --copies $(NER_COPIES) \
 		--output $(BUILD)/bench/ner-coverage $(if $(NER_COST),--cost,)
 
 # The Spark dedup stage alone at larger sizes than `make bench` has time for (~6 min at the defaults).

@@ -468,6 +468,15 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
                    "the recipe filters with; a circular one does, and only measures the recipe against itself.")
     page.table(["measure", "detector", "unfiltered", "after recipe", "change", "relative change", "says"],
                rate_rows(parent, recipe))
+    read = recipe.metrics.get(M.PII_NER_SCANNED)
+    if read is not None and read < M.SAMPLED_PER_1K_CHECKED_READ:
+        page.paragraph(f"The NER types' entities per 1,000 documents after this recipe rest on the {read:,.0f} kept "
+                       "documents NER read. A few pages hold most of these entities, and a sample this small "
+                       "often misses them: simulated on the bundled Common Crawl pages, such 95 % intervals held "
+                       "the true count in as few as 88-92 % of samples (NRP, DATE_TIME, at times PERSON; 79 % for "
+                       "a recipe's NRP) with 14 to ~700 documents read, and in 96-99 % from "
+                       f"~{M.SAMPLED_PER_1K_CHECKED_READ:,}. Read them as indicative. The shares of documents "
+                       "holding each type are steadier (92-99 % in the same simulation).", muted=True)
     headline = [[kind, recipe.params.get(f"headline_grader.{kind}", "none independent"),
                  recipe.params.get(f"headline_basis.{kind}", ""),
                  metric_cell(recipe, M.headline_change(kind), "points"), M.says_headline(recipe.metrics, kind)]

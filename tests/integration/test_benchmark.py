@@ -22,6 +22,7 @@ from cc_sieve.jobs.commands.benchmark import apply_overrides, parse_args, run_be
 from cc_sieve.jobs.config.presets import load_benchmark_config
 from cc_sieve.jobs.config.recipes import load_recipe, load_recipes
 from cc_sieve.jobs.reading.inputs import resolve_inputs
+from cc_sieve.jobs.redact import mlflow_markdown_text
 from cc_sieve.jobs.tracking import plots
 from cc_sieve.jobs.tracking.runs import dashboard_url
 from tests.support.browser import ARTIFACTS, screenshot
@@ -184,6 +185,17 @@ def test_ner_types_on_the_ner_sample_with_intervals_and_their_web_page_precision
         # the run's description gives it beside the pattern-found PII (they can move apart: fineweb, gopher)
         assert (f"| documents with PII about people (NER sample) | {raw[M.PII_PEOPLE_RATE]:.1%} | "
                 f"{metrics[M.PII_PEOPLE_RATE]:.1%} [") in run.data.tags["mlflow.note.content"]
+    # and the benchmark run's comparison has its column, one cell per recipe
+    lines = parent.data.tags["mlflow.note.content"].splitlines()
+    column = [cell.strip() for cell in lines[2].split("|")].index("documents with PII about people (NER sample)")
+    for run in recipe_runs:
+        recipe = mlflow_markdown_text(run.data.tags["cc_sieve.recipe"])  # url\\-blocklist
+        cell = next(line for line in lines if line.startswith(f"| {recipe} |")).split("|")[column].strip()
+        said = M.says(run.data.metrics, M.PII_PEOPLE_RATE) or "n/a"  # from the logged metrics: 4 digits
+        if " pts" in said:
+            assert float(cell.split(" pts")[0]) == pytest.approx(float(said.split(" pts")[0]), abs=0.11), recipe
+        else:
+            assert cell == said, recipe
     # each type's web-page precision is logged (web_calibration.json) and shown beside its count in the report
     local = benchmark_run["client"].download_artifacts(parent.info.run_id, "web_calibration.json", str(tmp_path))
     precision = json.loads(Path(local).read_text())["pii_entities"]["PERSON"]["precision"]
@@ -194,6 +206,10 @@ def test_ner_types_on_the_ner_sample_with_intervals_and_their_web_page_precision
     thin = sum(M.sampled_per_1k_too_thin(run.data.metrics, entity) for run in recipe_runs
                for entity in ("PERSON", "LOCATION", "NRP", "DATE_TIME"))
     assert page.count("after recipe: too few sampled documents hold it for an interval") == thin
+    # every recipe's count rests on fewer documents than its intervals were seen to hold at: the report says so
+    assert all(run.data.metrics[M.PII_NER_SCANNED] < M.SAMPLED_PER_1K_CHECKED_READ for run in recipe_runs)
+    assert page.count("documents NER read. A few pages hold most of these entities") == len(recipe_runs) == 7
+    assert f"rest on the {raw[M.PII_NER_SCANNED]:,.0f} kept documents NER read" in page
 
 
 def test_recipes_that_target_a_harm_do_not_raise_it(benchmark_run):

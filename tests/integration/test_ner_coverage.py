@@ -44,3 +44,10 @@ def test_the_simulation_counts_as_spark_counts_and_a_whole_sample_is_the_truth(d
     assert result["truth"][M.pii_doc_share("PERSON")] == pytest.approx(
         (population.counts["PERSON"] > 0).sum() / population.scanned.sum())
 
+    # ten copies: an input ten times the size with the same truth, each copy drawn for NER on its own
+    copies = population.copies(10)
+    assert len(set(copies.doc_ids)) == 10 * len(population.doc_ids)
+    assert {name: pytest.approx(value) for name, value in C.coverage(copies, (1.0,), seeds=1)["truth"].items()} \
+        == result["truth"]
+    first, second = (copies.ner_sample(0.5, 5)[k * 18:(k + 1) * 18] for k in (0, 1))
+    assert not np.array_equal(first, second) and copies.buckets.min() >= 0 and copies.buckets.max() < C.BUCKETS
