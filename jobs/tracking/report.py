@@ -466,8 +466,6 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
                    "so a recipe that keeps more of the language a detector reads is not credited or blamed for it. "
                    "A change whose interval holds 0 is no measurable change. An independent detector reads no list "
                    "the recipe filters with; a circular one does, and only measures the recipe against itself.")
-    page.table(["measure", "detector", "unfiltered", "after recipe", "change", "relative change", "says"],
-               rate_rows(parent, recipe))
     read = recipe.metrics.get(M.PII_NER_SCANNED)
     if read is not None and read < M.SAMPLED_PER_1K_CHECKED_READ:
         page.paragraph(f"The NER types' entities per 1,000 documents after this recipe rest on the {read:,.0f} kept "
@@ -477,6 +475,8 @@ def effects_section(page: Page, parent: RunView, recipe: RunView, folder: Path, 
                        "a recipe's NRP) with 14 to ~700 documents read, and in 96-99 % from "
                        f"~{M.SAMPLED_PER_1K_CHECKED_READ:,}. Read them as indicative. The shares of documents "
                        "holding each type are steadier (92-99 % in the same simulation).", muted=True)
+    page.table(["measure", "detector", "unfiltered", "after recipe", "change", "relative change", "says"],
+               rate_rows(parent, recipe))
     headline = [[kind, recipe.params.get(f"headline_grader.{kind}", "none independent"),
                  recipe.params.get(f"headline_basis.{kind}", ""),
                  metric_cell(recipe, M.headline_change(kind), "points"), M.says_headline(recipe.metrics, kind)]

@@ -370,6 +370,11 @@ def test_the_dashboard_in_a_browser_shows_the_headline_the_descriptions_and_the_
         page.get_by_text(f"fineweb keeps {kept:,.0f} of 716 documents").wait_for(timeout=60_000)
         page.screenshot(path=shots / "mlflow-recipe-run.png", full_page=True)
 
+        page.goto(f"{mlflow_server}/#/experiments/{experiment}/runs/{parent.info.run_id}")  # the comparison
+        page.get_by_role("columnheader", name="documents with PII about people (NER sample)").wait_for(timeout=60_000)
+        page.get_by_text("Show more").first.click()  # MLflow folds a long description
+        page.screenshot(path=shots / "mlflow-benchmark-run.png", full_page=True)
+
         page.goto(f"{mlflow_server}/#/experiments/{experiment}/runs/{parent.info.run_id}/artifacts/report/index.html")
         report = page.frame_locator("iframe").first
         report.get_by_role("heading", name="Summary").wait_for(timeout=60_000)
@@ -377,7 +382,7 @@ def test_the_dashboard_in_a_browser_shows_the_headline_the_descriptions_and_the_
         report.get_by_role("heading", name="Recipe fineweb").wait_for()
         page.screenshot(path=shots / "mlflow-report.png")
         browser.close()
-    for name in ("mlflow-runs.png", "mlflow-recipe-run.png", "mlflow-report.png"):
+    for name in ("mlflow-runs.png", "mlflow-recipe-run.png", "mlflow-benchmark-run.png", "mlflow-report.png"):
         assert (shots / name).stat().st_size > 30_000, name
 
 
