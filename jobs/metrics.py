@@ -416,10 +416,10 @@ def expanded_percentiles(documents: float) -> tuple[float, float]:
 
 
 SAMPLED_PER_1K_MIN_READ, SAMPLED_PER_1K_MIN_HOLDING = 10, 2  # fewer: no interval narrower than the words allow
-# The documents NER read from which the intervals of entities per 1,000 documents were seen to hold 95 % for every
-# NER type in simulation (`make bench-ner-coverage NER_COPIES=50`: 96-99 % at ~3,600 read; as few as 88-92 % at
-# 14-715 for NRP, DATE_TIME, at times PERSON): fewer, and the report says to read them as indicative
-# (docs/measurement.md, Coverage and the input's size)
+# Below this many documents NER read, the report calls a recipe's NER counts per 1,000 documents indicative.
+# `make bench-ner-coverage NER_COPIES=K` (docs/measurement.md, Coverage and the input's size): 86-95 % coverage at
+# 10-99 read, 92-95 % at 100-299, 92-97 % at 300-1,499 (lower at a 2 % sample), 97.5 % at ~3,600 read at 10 %,
+# the only setting measured above 1,500; on copies of 716 pages, which lack a real input's heaviest pages.
 SAMPLED_PER_1K_CHECKED_READ = 3500
 
 

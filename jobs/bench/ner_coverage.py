@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import itertools
 import json
 import sys
 import time
@@ -256,7 +257,7 @@ def share(flags: list[bool]) -> float | None:
     return float(np.mean(flags)) if flags else None
 
 
-def summary(rows: list[dict], measures: list[str]) -> dict:
+def summary(rows: list[dict], measures: list[str], unchanged: set[str] = frozenset()) -> dict:
     """Coverage per fraction: of the unfiltered input's intervals per measure (the target), of every recipe's,
     of the changes; with the number of documents NER read."""
     out = {}
@@ -279,8 +280,39 @@ def summary(rows: list[dict], measures: list[str]) -> dict:
             "changes_all": share([r["change_covered"] for r in recipes if "change_covered" in r]),
             "changes": {name: share([r["change_covered"] for r in recipes
                                      if r["measure"] == name and "change_covered" in r]) for name in measures},
+            "by_read": by_read(at, unchanged),
         }
     return out
+
+
+READ_BINS = (10, 30, 100, 300, 700, 1500)  # documents NER read, the edges of `by_read`'s bins
+
+
+def by_read(rows: list[dict], unchanged: set[str]) -> dict:
+    """Coverage of entities per 1,000 documents by how many kept documents NER read, in the bins of READ_BINS: what
+    decides whether a sample sees a heavy tail. Values of the unfiltered input and of every plan but the
+    `unchanged` ones (they repeat the unfiltered input's), changes of the plans that remove documents; the cases
+    and the NER types' coverage per bin, for pooling across inputs and fractions."""
+    out = {}
+    rows = [row for row in rows if row["plan"] not in unchanged]
+    edges = (0, *READ_BINS, float("inf"))
+    for low, high in itertools.pairwise(edges):
+        at = [row for row in rows if low <= row["ner_docs"] < high and M.pii_per_1k_docs("") in row["measure"]]
+        if not at:
+            continue
+        changes = [row["change_covered"] for row in at if "change_covered" in row]
+        out[f"{low:g}-{high:g}"] = {
+            "cases": len(at), "covered": int(sum(row["covered"] for row in at)),
+            "change_cases": len(changes), "change_covered": int(sum(changes)),
+            "types": {row["measure"].rsplit("/", 1)[1]: share([r["covered"] for r in at
+                                                               if r["measure"] == row["measure"]]) for row in at}}
+    return out
+
+
+def unchanged_plans(population: Population) -> set[str]:
+    """The recipes that remove less than 1 % of the documents (raw, url-blocklist on the bundled input): their
+    values are the unfiltered input's and their changes ~0, which pooled with the others would lift coverage."""
+    return {plan for plan, kept in zip(population.plans[1:], population.kept[1:], strict=True) if kept.mean() > 0.99}
 
 
 def coverage(population: Population, fractions: tuple[float, ...], seeds: int) -> dict:
@@ -289,7 +321,7 @@ def coverage(population: Population, fractions: tuple[float, ...], seeds: int) -
             for row in cases(population, truths, fraction, seed)]
     return {"target": TARGET, "documents": len(population.doc_ids),
             "truth": {name: truths[0][name] for name in ner_measures(population) if name in truths[0]},
-            "summary": summary(rows, ner_measures(population)), "cases": rows}
+            "summary": summary(rows, ner_measures(population), unchanged_plans(population)), "cases": rows}
 
 
 def annotate_cost(spark, config: BenchmarkConfig, work: Path, ner_samples: tuple[float, ...]) -> list[dict]:

@@ -208,7 +208,7 @@ def test_ner_types_on_the_ner_sample_with_intervals_and_their_web_page_precision
     assert page.count("after recipe: too few sampled documents hold it for an interval") == thin
     # every recipe's count rests on fewer documents than its intervals were seen to hold at: the report says so
     assert all(run.data.metrics[M.PII_NER_SCANNED] < M.SAMPLED_PER_1K_CHECKED_READ for run in recipe_runs)
-    assert page.count("documents NER read. A few pages hold most of these entities") == len(recipe_runs) == 7
+    assert page.count("documents NER read. Half of these entities sit in") == len(recipe_runs) == 7
     assert f"rest on the {raw[M.PII_NER_SCANNED]:,.0f} kept documents NER read" in page
 
 

@@ -44,6 +44,12 @@ def test_the_simulation_counts_as_spark_counts_and_a_whole_sample_is_the_truth(d
     assert result["truth"][M.pii_doc_share("PERSON")] == pytest.approx(
         (population.counts["PERSON"] > 0).sum() / population.scanned.sum())
 
+    # coverage by documents read: every level case of a plan that removes documents, in its bin
+    levels = [case for case in result["cases"] if case["measure"].startswith(M.pii_per_1k_docs(""))
+              and case["plan"] not in C.unchanged_plans(population)]
+    bins = result["summary"]["1"]["by_read"].values()
+    assert "raw" in C.unchanged_plans(population) and sum(b["cases"] for b in bins) == len(levels) > 0
+    assert all(b["covered"] == b["cases"] for b in bins)
     # ten copies: an input ten times the size with the same truth, each copy drawn for NER on its own
     copies = population.copies(10)
     assert len(set(copies.doc_ids)) == 10 * len(population.doc_ids)
