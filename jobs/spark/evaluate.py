@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 
 from cc_sieve.filters.harm import DETECTORS_BY_NAME
 from cc_sieve.filters.language import CJK, CYRILLIC_SCRIPT, LANGUAGE_GROUPS, LATIN_SCRIPT
-from cc_sieve.filters.pii import NER_ENTITIES, PEOPLE_ENTITIES, PERSONAL_IDENTIFIERS, redact_excerpt
+from cc_sieve.filters.pii import NER_ENTITIES, PEOPLE_ENTITIES, PERSONAL_IDENTIFIERS, redact_excerpts
 from cc_sieve.jobs import metrics as M
 from cc_sieve.jobs.config.presets import DedupConfig
 from cc_sieve.jobs.config.recipes import Recipe
@@ -317,10 +317,14 @@ def removed_samples(decided: DataFrame, documents: DataFrame, plans: list[Recipe
         Window.partitionBy("recipe", "rule").orderBy(F.xxhash64("doc_id"), "doc_id"))).where(
         F.col("n") <= SAMPLES_PER_RULE)
     rows = ranked.join(documents.select("doc_id", "text"), "doc_id").collect()
+    rows = sorted(rows, key=lambda r: (r["recipe"], r["rule"], r["doc_id"]))
+    first = {row["doc_id"]: row for row in rows}  # a document several recipes remove is redacted once
+    excerpts = dict(zip(first, redact_excerpts([(row["text"] or "", row["pii_spans"] if spans else None)
+                                                for row in first.values()], EXCERPT_CHARS), strict=True))
     samples: list[list[dict]] = [[] for _ in plans]
-    for row in sorted(rows, key=lambda r: (r["recipe"], r["rule"], r["doc_id"])):
-        samples[row["recipe"]].append({"rule": row["rule"], "doc_id": row["doc_id"], "excerpt": redact_excerpt(
-            row["text"] or "", row["pii_spans"] if spans else None, EXCERPT_CHARS)})
+    for row in rows:
+        samples[row["recipe"]].append({"rule": row["rule"], "doc_id": row["doc_id"],
+                                       "excerpt": excerpts[row["doc_id"]]})
     return samples
 
 

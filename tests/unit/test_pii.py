@@ -26,7 +26,7 @@ from cc_sieve.filters.pii import (
     mask_proper_words,
     naive_analyzer,
     redact,
-    redact_excerpt,
+    redact_excerpts,
     use_bundled_suffix_list,
 )
 from cc_sieve.filters.pii_eval import PRESIDIO_SMALL, load_nemo_lines, load_presidio_generated, score
@@ -199,11 +199,11 @@ def test_sample_is_a_hash_of_doc_id_whatever_the_batches(regex_detector):
 
 def test_redaction_and_excerpts_leave_no_contact_identifier(regex_detector):
     items = [item for item in load_nemo_lines() if item.source in {"multiple.txt", "emails.txt", "card_no.txt"}]
-    for item in items:
+    excerpts = redact_excerpts([(item.text, None) for item in items], 60)  # no annotations: the recognizers run
+    for item, excerpt in zip(items, excerpts, strict=True):
         redacted = redact(item.text, item.spans)
         for start, end, entity in item.spans:
             assert item.text[start:end] not in redacted and f"<{entity}>" in redacted
-        excerpt = redact_excerpt(item.text, None, 60)  # no annotations: the pattern recognizers still run
         assert not any(f.type in {"EMAIL_ADDRESS", "CREDIT_CARD", "US_SSN"} for f in regex_detector.find([excerpt])[0])
     text = "Reach David at david@company.com or on (845) 450 5693 please"
     assert redact(text, [(15, 32, "EMAIL_ADDRESS"), (20, 27, "URL")]) == "Reach David at <EMAIL_ADDRESS> or on " \
@@ -211,8 +211,8 @@ def test_redaction_and_excerpts_leave_no_contact_identifier(regex_detector):
     assert redact("abcdefghij", [(3, 7, "B"), (1, 4, "A")]) == "a<A>hij"  # overlapping spans: one tag
     # the cut at 20 runs through the address: it is replaced whole; the phone number past the cut is not shown;
     # the name goes too (spaCy's NER runs on excerpts whatever the annotation's mode)
-    assert redact_excerpt(text, [{"start": 15, "end": 32, "type": "EMAIL_ADDRESS"}], 20) == \
-        "<PERSON> at <EMAIL_ADDRESS>"
+    assert redact_excerpts([(text, [{"start": 15, "end": 32, "type": "EMAIL_ADDRESS"}])], 20) == \
+        ["<PERSON> at <EMAIL_ADDRESS>"]
 
 
 @pytest.mark.parametrize(("text", "personal"), [
@@ -225,7 +225,7 @@ def test_redaction_and_excerpts_leave_no_contact_identifier(regex_detector):
      ["Okonkwo", "77813", "Lepic", "Paris"]),
 ])
 def test_excerpts_publish_no_name_address_or_date(text, personal):
-    excerpt = redact_excerpt(text, None, 300)
+    [excerpt] = redact_excerpts([(text, None)], 300)
     assert [word for word in personal if word in excerpt] == [], excerpt
     assert "live at" in excerpt or "born" in excerpt or "ships to" in excerpt  # what kind of text it is, still
 
