@@ -722,9 +722,10 @@ def points(change_value: float) -> str:
     return f"{100 * change_value:+.{digits}f} pts"
 
 
-def says(metrics: Mapping[str, float], name: str) -> str:
-    """What the change of the share `name` against the unfiltered input says: "no measurable change" when its
-    interval holds 0, else e.g. "-2.1 pts, 30 % less"; "" when no change was measured."""
+def says(metrics: Mapping[str, float], name: str, amount_of: Callable[[float], str] = points) -> str:
+    """What the change of `name` against the unfiltered input says: "no measurable change" when its interval
+    holds 0, else its amount (a share's in points, or as `amount_of` writes it) and relative change, e.g.
+    "-2.1 pts, 30 % less"; "" when no change was measured."""
     value = metrics.get(change(name))
     if value is None:
         return ""
@@ -733,7 +734,7 @@ def says(metrics: Mapping[str, float], name: str) -> str:
         return "no measurable change"
     relative = metrics.get(relative_change(name))
     amount = f"{abs(relative):.0%} " if relative is not None else ""
-    return f"{points(value)}, {amount}{'more' if value > 0 else 'less'}"
+    return f"{amount_of(value)}, {amount}{'more' if value > 0 else 'less'}"
 
 
 def says_headline(metrics: Mapping[str, float], kind: str) -> str:

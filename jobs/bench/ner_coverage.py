@@ -71,7 +71,7 @@ class Population:
     """Every document of the input as the evaluation sees it, with NER run on all of them."""
 
     doc_ids: list[str]
-    buckets: np.ndarray  # the bootstrap bucket (jobs/spark/evaluate.py with_buckets)
+    buckets: np.ndarray  # the bootstrap bucket (jobs/spark/evaluate.py with_buckets; copies: a blake2b hash)
     groups: np.ndarray  # the language group's index in LANGUAGE_GROUPS
     words: np.ndarray
     chars: np.ndarray
@@ -102,10 +102,10 @@ class Population:
     def copies(self, copies: int) -> Population:
         """A population of `copies` x the documents, each document's copies distinct (their own ids, so their own
         NER draws, and their own buckets) and alike in everything else: an input of that size whose pages are
-        distributed as these are. The NER sample reads n = fraction x documents, and what decides coverage is n
-        more than the fraction; the bundled 716 documents give only 14 at a 2 % sample, where a Common Crawl
-        shard gives ~600. A real input of that size also holds heavier pages than these 716 show, so the copies'
-        coverage is the best such an input can expect."""
+        distributed as these are. The NER sample reads n = fraction x documents: the bundled 716 give only 14 at a
+        2 % sample, where a Common Crawl WET file gives 600-800 (docs/measurement.md: coverage depends on n, and
+        on the fraction too). A real input of that size also holds heavier pages than these 716 show, so the
+        copies' coverage is the best such an input can expect."""
         if copies == 1:
             return self
         doc_ids = [f"{doc_id}~{copy}" for copy in range(copies) for doc_id in self.doc_ids]
@@ -257,7 +257,7 @@ def share(flags: list[bool]) -> float | None:
     return float(np.mean(flags)) if flags else None
 
 
-def summary(rows: list[dict], measures: list[str], unchanged: set[str] = frozenset()) -> dict:
+def summary(rows: list[dict], measures: list[str], unchanged: set[str]) -> dict:
     """Coverage per fraction: of the unfiltered input's intervals per measure (the target), of every recipe's,
     of the changes; with the number of documents NER read."""
     out = {}
@@ -304,8 +304,8 @@ def by_read(rows: list[dict], unchanged: set[str]) -> dict:
         out[f"{low:g}-{high:g}"] = {
             "cases": len(at), "covered": int(sum(row["covered"] for row in at)),
             "change_cases": len(changes), "change_covered": int(sum(changes)),
-            "types": {row["measure"].rsplit("/", 1)[1]: share([r["covered"] for r in at
-                                                               if r["measure"] == row["measure"]]) for row in at}}
+            "types": {measure.rsplit("/", 1)[1]: share([row["covered"] for row in at if row["measure"] == measure])
+                      for measure in dict.fromkeys(row["measure"] for row in at)}}
     return out
 
 

@@ -401,19 +401,14 @@ def rate_rows(parent: RunView, recipe: RunView) -> list[list]:
         rows.append([label, role, metric_cell(parent, M.unfiltered(name), kind), metric_cell(recipe, name, kind),
                      metric_cell(recipe, M.change(name), change_kind),
                      metric_cell(recipe, M.relative_change(name), "change"),
-                     M.says(recipe.metrics, name) if kind == "share" else says_count(recipe.metrics, name)])
+                     M.says(recipe.metrics, name, M.points if kind == "share" else per_1k_amount)])
     return rows
 
 
-def says_count(metrics: dict[str, float], name: str) -> str:
-    """What the change of a count per 1,000 documents says, in its own units (metrics.says speaks in points of a
-    share): "no measurable change", or e.g. "-22,500 per 1,000 documents, 71% less"."""
-    said = M.says(metrics, name)
-    if said in ("", "no measurable change"):
-        return said
-    value, relative = metrics[M.change(name)], metrics.get(M.relative_change(name))
-    amount = f", {abs(relative):.0%}" if relative is not None else ""
-    return f"{value:+,.0f} per 1,000 documents{amount} {'more' if value > 0 else 'less'}"
+def per_1k_amount(change_value: float) -> str:
+    """A change of a count per 1,000 documents in its own units (`metrics.says`), e.g. "-22,500 per 1,000
+    documents"."""
+    return f"{change_value:+,.0f} per 1,000 documents"
 
 
 def pii_type_measures(parent: RunView, recipe: RunView, calibration: dict) -> list[tuple[str, str, str, str]]:
