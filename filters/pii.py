@@ -35,7 +35,8 @@ is how it runs:
 
 Two patterns are changed so that crawled text cannot stall them, with the same findings on ordinary text: the
 e-mail local part is at most 64 characters (Presidio's unbounded one backtracked quadratically on
-`a.a.a....@`), and the URL patterns' top-level-domain alternation sits behind a lookahead for the same names.
+`a.a.a....@`), and the URL patterns' top-level-domain alternation sits behind a lookahead for the same names,
+the patterns running only near a "." that such a name follows (`NearTopLevelDomainSearch`).
 A whitespace-free run over LONG_RUN_CHARS is one spaCy token (the tokenizer is quadratic in such a run).
 
 Texts are analyzed with the English pipeline whatever their language: the pattern recognizers do not
@@ -551,11 +552,15 @@ def bounded_email_pattern(pattern: Pattern) -> Pattern:
     return Pattern(pattern.name, regex, pattern.score)
 
 
-def guarded_url_pattern(pattern: Pattern) -> Pattern:
-    """Presidio's URL pattern with its top-level-domain alternation (about 1,500 names tried in order) behind
-    a lookahead for the same names as a trie: the same matches (the lookahead holds exactly where some name
-    of the alternation does, and the alternation still picks the first that fits), without trying every name
-    at every "." of a run like `a.a.a.a...`."""
+URL_DOMAIN = r"((www\d{0,3}[.])?[a-z0-9.\-]{1,253}[.]"  # what every URL pattern holds before the domain's last "."
+# what each URL pattern holds before URL_DOMAIN -> the most characters it matches there
+URL_PREFIX_CHARS = {r"(?i)(?:https?://)": len("https://"), r"(?i)": 0, r'(?i)["\'](https?://': len("'https://"),
+                    r'(?i)["\'](': len("'")}
+URL_DOMAIN_CHARS = len("www999.") + 253
+
+
+def top_level_domains(pattern: Pattern) -> tuple[int, int, list[str]]:
+    """Where the top-level-domain alternation of a Presidio URL pattern starts and ends, and its names."""
     start = pattern.regex.index("(?:(?:com)|")
     depth, end = 0, start
     for end in range(start, len(pattern.regex)):
@@ -564,10 +569,76 @@ def guarded_url_pattern(pattern: Pattern) -> Pattern:
             break
     alternation = pattern.regex[start:end + 1]
     names = re.findall(r"\(\?:([a-z0-9\-]+)\)", alternation)
-    if "".join(f"(?:{name})|" for name in names)[:-1] != alternation[3:-1]:
-        raise RuntimeError("Presidio's URL pattern changed; review guarded_url_pattern")
-    regex = pattern.regex[:start] + f"(?={trie_pattern(set(names))})" + pattern.regex[start:]
-    return Pattern(pattern.name, regex, pattern.score)
+    prefix = pattern.regex[:start]
+    if ("".join(f"(?:{name})|" for name in names)[:-1] != alternation[3:-1] or not prefix.endswith(URL_DOMAIN)
+            or prefix[:-len(URL_DOMAIN)] not in URL_PREFIX_CHARS):
+        raise RuntimeError(f"Presidio's URL pattern changed; review guarded_url_pattern: {pattern.name}")
+    return start, end + 1, names
+
+
+def guarded_url_pattern(pattern: Pattern, flags: int) -> Pattern:
+    """Presidio's URL pattern with its top-level-domain alternation (about 1,500 names tried in order) behind
+    a lookahead for the same names as a trie: the same matches (the lookahead holds exactly where some name
+    of the alternation does, and the alternation still picks the first that fits), without trying every name
+    at every "." of a run like `a.a.a.a...`. Presidio runs it as a `NearTopLevelDomainSearch`."""
+    start, _, names = top_level_domains(pattern)
+    guarded = Pattern(pattern.name, pattern.regex[:start] + f"(?={trie_pattern(set(names))})"
+                      + pattern.regex[start:], pattern.score)
+    reach = URL_PREFIX_CHARS[pattern.regex[:start - len(URL_DOMAIN)]] + URL_DOMAIN_CHARS
+    guarded.compiled_regex = NearTopLevelDomainSearch(guarded.regex, flags, names, reach)
+    guarded.compiled_with_flags = flags
+    return guarded
+
+
+class NearTopLevelDomainSearch:
+    """A URL pattern's `finditer` and `search`, with the same matches as the compiled pattern's, run only
+    near a "." followed by a top-level-domain name: every match holds such a "." at most `reach` characters
+    after its start. The pattern alone tries up to 253 characters at every position of a run like
+    `a.a.a.a...` (~50 us a character); here a text without such a "." costs one scan.
+
+    A window runs from `reach` characters before such a "." to past the path after it (the quoted patterns
+    end with a quote there), merged with the next where they overlap. It is searched with the text cut at
+    its end, which keeps every match whose "." is inside, so the first match found starts where the whole
+    text's first match does; the match is then taken again on the whole text."""
+
+    def __init__(self, pattern: str, flags: int, names: list[str], reach: int):
+        self.pattern = regex.compile(pattern, flags=flags)
+        self.dots = regex.compile(rf"[.](?={trie_pattern(set(names))})", flags=flags)
+        self.path_ends = regex.compile(r"[\s()<>\"']", flags=flags)  # what ends the patterns' path
+        self.reach = reach
+        self.after = 1 + max(map(len, names))
+
+    def windows(self, text: str) -> Iterator[tuple[int, int]]:
+        start = end = None
+        path_end = -1
+        for dot in self.dots.finditer(text):
+            if path_end <= dot.start():
+                found = self.path_ends.search(text, dot.start() + 1)
+                path_end = found.start() if found else len(text)
+            window = (max(0, dot.start() - self.reach), max(dot.start() + self.after, path_end + 1))
+            if end is not None and window[0] <= end:
+                end = max(end, window[1])
+                continue
+            if end is not None:
+                yield start, end
+            start, end = window
+        if end is not None:
+            yield start, end
+
+    def finditer(self, text: str, timeout: float | None = None) -> Iterator:
+        position = 0
+        for start, end in self.windows(text):
+            position = max(position, start)
+            while position < end:
+                found = self.pattern.search(text, position, end, timeout=timeout)
+                if found is None:
+                    break
+                found = self.pattern.match(text, found.start(), timeout=timeout)
+                yield found
+                position = found.end()
+
+    def search(self, text: str, timeout: float | None = None):
+        return next(self.finditer(text, timeout), None)
 
 
 HEX = "0-9A-Fa-f"  # [0-9A-Fa-f] matches these alone, ignoring case too
@@ -621,6 +692,13 @@ RECOGNIZER_GUARDS: dict[str, Callable[[str], bool]] = {
 }
 
 
+def compiled(pattern: Pattern, flags: int):
+    """The pattern as Presidio's PatternRecognizer runs it with these flags (compiled once, as it does)."""
+    if pattern.compiled_regex is None or pattern.compiled_with_flags != flags:
+        pattern.compiled_regex, pattern.compiled_with_flags = regex.compile(pattern.regex, flags=flags), flags
+    return pattern.compiled_regex
+
+
 def pattern_search(recognizer) -> Callable[[str], bool] | None:
     """A test that is true of every text on which `recognizer` can return a result (one of its patterns matches
     somewhere), for the recognizers whose analyze only runs their patterns; None for the others."""
@@ -628,8 +706,8 @@ def pattern_search(recognizer) -> Callable[[str], bool] | None:
         return None
     always = lambda text: True  # noqa: E731
     name = type(recognizer).__name__
-    searches = [(PATTERN_GUARDS.get((name, pattern.name), always),
-                 regex.compile(pattern.regex, flags=recognizer.global_regex_flags).search)
+    flags = recognizer.global_regex_flags
+    searches = [(PATTERN_GUARDS.get((name, pattern.name), always), compiled(pattern, flags).search)
                 for pattern in recognizer.patterns]
     recognizer_guard = RECOGNIZER_GUARDS.get(name, always)
     return lambda text: recognizer_guard(text) and any(guard(text) and search(text) is not None
@@ -674,7 +752,8 @@ class PiiDetector:
         if type(recognizer) is EmailRecognizer:
             recognizer.patterns = [bounded_email_pattern(pattern) for pattern in recognizer.patterns]
         if type(recognizer) is UrlRecognizer:
-            recognizer.patterns = [guarded_url_pattern(pattern) for pattern in recognizer.patterns]
+            recognizer.patterns = [guarded_url_pattern(pattern, recognizer.global_regex_flags)
+                                   for pattern in recognizer.patterns]
         return recognizer
 
     def entities_to_find(self, text: str) -> list[str]:

@@ -4,8 +4,9 @@ annotated with the default preset's annotators beside ordinary pages, one core, 
 The patterns, each a run of about size / len(PATTERNS) characters:
 - `a.a.a....@` and `a-a-a-...@`: Presidio's e-mail pattern backtracked quadratically on them (20,000 characters:
   ~2 minutes) until its local part was bounded (filters/pii.py);
-- `a.a.a.a...`: Presidio's URL patterns try every top-level domain at every "." (linear, ~40 s a megabyte:
-  URL is not among the default preset's entities; the annotate pass's time budget covers it);
+- `a.a.a...a.a x.com`: Presidio's URL patterns try up to 253 characters at every position of a dotted run; near
+  a top-level domain they still do (linear, ~30 s a megabyte: URL is not among the default preset's entities;
+  the annotate pass's time budget covers it), elsewhere a scan skips the run (`NearTopLevelDomainSearch`);
 - `((((...`: spaCy's tokenizer is quadratic in a run without whitespace (1 MB: over 500 s) until such runs
   became one token;
 - `. . . .`: sentence counting was quadratic in a run of marks;
@@ -29,15 +30,16 @@ from cc_sieve.jobs.config.recipes import load_recipes, required_annotators
 from cc_sieve.jobs.errors import run_command
 
 DOCUMENT_CHARS = 1_000_000
-PATTERNS = {"e-mail (dots)": "a.", "e-mail (hyphens)": "a-", "url": "a.", "spaCy tokenizer": "(",
+PATTERNS = {"e-mail (dots)": "a.", "e-mail (hyphens)": "a-", "url": "a." * 125 + " x.com ", "spaCy tokenizer": "(",
             "sentence marks": ". ", "phone": "1-", "ip / mac": "ab:", "ssn / card": "1", "iban": "AB12 "}
 ENDINGS = {"e-mail (dots)": "@", "e-mail (hyphens)": "@"}
 
 
 def adversarial_document(size: int = DOCUMENT_CHARS) -> str:
-    """Each pattern repeated to size / len(PATTERNS) characters, separated by a line break."""
+    """Each pattern repeated to size / len(PATTERNS) characters (then its ending), separated by a line break."""
     share = size // len(PATTERNS)
-    return "\n".join(unit * (share // len(unit)) + ENDINGS.get(name, "") for name, unit in PATTERNS.items())
+    return "\n".join((unit * (share // len(unit) + 1))[:share] + ENDINGS.get(name, "")
+                     for name, unit in PATTERNS.items())
 
 
 def default_annotators() -> list:

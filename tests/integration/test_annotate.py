@@ -11,12 +11,13 @@ import pytest
 from cc_sieve.filters.base import AnnotatorSpec, DeclaredAnnotator, Signal
 from cc_sieve.filters.language import LanguageId
 from cc_sieve.filters.pii import REGEX_ENTITIES, PiiAnnotator
+from cc_sieve.jobs.bench.adversarial import PATTERNS
 from cc_sieve.jobs.reading.tables import DOCUMENT_SCHEMA
 from cc_sieve.jobs.spark.annotate import Budget, annotate_batch, annotate_documents, annotation_schema
 from tests.support.samples import sample_documents
 
-# Presidio's URL patterns try a top-level domain at every "." of such a run: ~40 s a megabyte, linear
-SLOW_FOR_URLS = "a." * 150_000
+# dotted runs, each before a domain: Presidio's URL patterns try 253 characters at each position, ~30 s a megabyte
+SLOW_FOR_URLS = PATTERNS["url"] * 1_200
 QUICK = Budget(document_seconds=1.0, allowance_seconds=0.01)
 
 

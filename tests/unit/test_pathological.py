@@ -7,6 +7,7 @@ The bounds are CPU seconds far above what these inputs cost now and far below wh
 
 from __future__ import annotations
 
+import random
 import sys
 import time
 
@@ -22,6 +23,7 @@ from cc_sieve.filters.pii import (
     PATTERN_GUARDS,
     RECOGNIZER_GUARDS,
     REGEX_ENTITIES,
+    NearTopLevelDomainSearch,
     PiiDetector,
     iban_may_match,
 )
@@ -29,6 +31,7 @@ from cc_sieve.filters.quality import CITATION, c4_clean
 from cc_sieve.filters.text import count_sentences, tokenize, words_of
 from cc_sieve.filters.urls import UrlBannedWords, host_and_path
 from cc_sieve.jobs.bench.adversarial import PATTERNS, adversarial_document, default_annotators
+from tests.support.samples import sample_documents
 
 SIZE = 200_000
 HOSTILE = {  # name -> a text of about SIZE characters
@@ -65,11 +68,45 @@ def test_presidio_patterns_without_urls_are_fast_on_hostile_text(name):
     assert cpu_seconds(lambda: detector.find([HOSTILE[name]])) < 3
 
 
-def test_the_url_patterns_are_linear_on_dotted_labels(detector):
-    # ~1.1 ms a character before the top-level-domain lookahead; now ~40 us, and twice the text takes ~twice
-    small = cpu_seconds(lambda: detector.find(["a." * 10_000]))
-    large = cpu_seconds(lambda: detector.find(["a." * 40_000]))
+def test_the_url_patterns_skip_dotted_runs_far_from_a_top_level_domain(detector):
+    # 5 s for these 80,000 characters when the patterns ran everywhere (253 characters tried at each position)
+    for ending in ("", " example.com"):
+        assert cpu_seconds(lambda ending=ending: detector.find(["a." * 40_000 + ending])) < 1
+
+
+def test_the_url_patterns_stay_linear_where_every_dotted_run_is_near_a_domain(detector):
+    small = cpu_seconds(lambda: detector.find([PATTERNS["url"] * 40]))  # 10,280 characters: ~0.3 s
+    large = cpu_seconds(lambda: detector.find([PATTERNS["url"] * 160]))
     assert large < 5 and large < 8 * max(small, 0.05)
+
+
+def url_boundary_texts() -> list[str]:
+    """Dotted runs around the windows' reach and cut: each URL pattern's prefix, 120 to 140 labels, and a
+    domain, path and quote after them; then seeded mixes of the pieces a URL is made of."""
+    texts = [f"{prefix}{'a.' * labels}{ending}" for prefix in ("", "'", "'https://", "https://", "www12.", "x ")
+             for labels in range(120, 141, 4) for ending in ("com", "co.uk'", "com/a/b'", "x", " com", ".'")]
+    pieces = ["a.", "a." * 130, "com", "co", "uk", "www1.", "https://", "'", '"', "/", " ", "-", "K", "\u212a", "\n"]
+    generator = random.Random(7)
+    return texts + ["".join(generator.choice(pieces) for _ in range(generator.randint(1, 30))) for _ in range(400)]
+
+
+def test_the_url_search_near_top_level_domains_finds_what_the_pattern_finds(detector):
+    """The same spans, pattern by pattern, as the pattern's own finditer on the real documents and on texts
+    built to sit on the windows' edges; and it is what Presidio's analyzer runs."""
+    [urls] = [r for r in detector.analyzer.registry.recognizers if type(r).__name__ == "UrlRecognizer"]
+    real = [document["text"] for document in sample_documents()]
+    texts = real + url_boundary_texts()
+    found_in_real = {}
+    for pattern in urls.patterns:
+        assert isinstance(pattern.compiled_regex, NearTopLevelDomainSearch)
+        plain = regex.compile(pattern.regex, flags=urls.global_regex_flags)
+        for index, text in enumerate(texts):
+            spans = [match.span() for match in pattern.compiled_regex.finditer(text)]
+            assert spans == [match.span() for match in plain.finditer(text)], (pattern.name, text[:300])
+            found_in_real[pattern.name] = found_in_real.get(pattern.name, 0) + len(spans) * (index < len(real))
+    assert found_in_real == {"Standard Url": 381, "Non schema URL": 1460, "Quoted URL": 21, "Quoted Non-schema URL": 0}
+    detector.find(texts[:50])
+    assert all(isinstance(pattern.compiled_regex, NearTopLevelDomainSearch) for pattern in urls.patterns)
 
 
 def test_bounded_email_pattern_finds_ordinary_addresses_and_bounds_the_local_part(detector):
