@@ -559,8 +559,8 @@ URL_PREFIX_CHARS = {r"(?i)(?:https?://)": len("https://"), r"(?i)": 0, r'(?i)["\
 URL_DOMAIN_CHARS = len("www999.") + 253
 
 
-def top_level_domains(pattern: Pattern) -> tuple[int, int, list[str]]:
-    """Where the top-level-domain alternation of a Presidio URL pattern starts and ends, and its names."""
+def top_level_domains(pattern: Pattern) -> tuple[int, list[str]]:
+    """Where the top-level-domain alternation of a Presidio URL pattern starts, and its names."""
     start = pattern.regex.index("(?:(?:com)|")
     depth, end = 0, start
     for end in range(start, len(pattern.regex)):
@@ -573,7 +573,7 @@ def top_level_domains(pattern: Pattern) -> tuple[int, int, list[str]]:
     if ("".join(f"(?:{name})|" for name in names)[:-1] != alternation[3:-1] or not prefix.endswith(URL_DOMAIN)
             or prefix[:-len(URL_DOMAIN)] not in URL_PREFIX_CHARS):
         raise RuntimeError(f"Presidio's URL pattern changed; review guarded_url_pattern: {pattern.name}")
-    return start, end + 1, names
+    return start, names
 
 
 def guarded_url_pattern(pattern: Pattern, flags: int) -> Pattern:
@@ -581,7 +581,7 @@ def guarded_url_pattern(pattern: Pattern, flags: int) -> Pattern:
     a lookahead for the same names as a trie: the same matches (the lookahead holds exactly where some name
     of the alternation does, and the alternation still picks the first that fits), without trying every name
     at every "." of a run like `a.a.a.a...`. Presidio runs it as a `NearTopLevelDomainSearch`."""
-    start, _, names = top_level_domains(pattern)
+    start, names = top_level_domains(pattern)
     guarded = Pattern(pattern.name, pattern.regex[:start] + f"(?={trie_pattern(set(names))})"
                       + pattern.regex[start:], pattern.score)
     reach = URL_PREFIX_CHARS[pattern.regex[:start - len(URL_DOMAIN)]] + URL_DOMAIN_CHARS
@@ -594,7 +594,7 @@ class NearTopLevelDomainSearch:
     """A URL pattern's `finditer` and `search`, with the same matches as the compiled pattern's, run only
     near a "." followed by a top-level-domain name: every match holds such a "." at most `reach` characters
     after its start. The pattern alone tries up to 253 characters at every position of a run like
-    `a.a.a.a...` (~50 us a character); here a text without such a "." costs one scan.
+    `a.a.a.a...` (~60 us a character); here a text without such a "." costs one scan.
 
     A window runs from `reach` characters before such a "." to past the path after it (the quoted patterns
     end with a quote there), merged with the next where they overlap. It is searched with the text cut at
