@@ -592,32 +592,38 @@ def guarded_url_pattern(pattern: Pattern, flags: int) -> Pattern:
 
 class NearTopLevelDomainSearch:
     """A URL pattern's `finditer` and `search`, with the same matches as the compiled pattern's, run only
-    near a "." followed by a top-level-domain name: every match holds such a "." at most `reach` characters
-    after its start. The pattern alone tries up to 253 characters at every position of a run like
-    `a.a.a.a...` (~60 us a character); here a text without such a "." costs one scan.
+    near a "." followed by a top-level-domain name. The pattern alone tries up to 253 characters at every
+    position of a run like `a.a.a.a...` (~60 us a character); here a text without such a "." costs one scan.
 
-    A window runs from `reach` characters before such a "." to past the path after it (the quoted patterns
-    end with a quote there), merged with the next where they overlap. It is searched with the text cut at
-    its end, which keeps every match whose "." is inside, so the first match found starts where the whole
-    text's first match does; the match is then taken again on the whole text."""
+    Why the matches are the same:
+    - the "." before the name a match ends its domain with is at most `reach` characters after the match's
+      start: each part of the pattern before it matches one character (the regex module's default, simple
+      case folding), so `reach` counts characters;
+    - a window runs from `reach` characters before such a "." to one past the path after it (the quoted
+      patterns end with a quote there), merged with the next where they overlap, so the whole text's next
+      match lies inside the window its "." is in;
+    - the window is searched with the text cut at its end. The pattern has no anchor, word boundary or
+      lookbehind, so a match in the cut text is one in the whole text, and the first found starts where the
+      whole text's next match does; it is then taken again on the whole text, which may extend it.
+
+    Presidio's timeout applies to each search here rather than to the whole iteration."""
 
     def __init__(self, pattern: str, flags: int, names: list[str], reach: int):
-        self.pattern = regex.compile(pattern, flags=flags)
+        self.compiled = regex.compile(pattern, flags=flags)
         self.dots = regex.compile(rf"[.](?={trie_pattern(set(names))})", flags=flags)
         self.path_ends = regex.compile(r"[\s()<>\"']", flags=flags)  # what ends the patterns' path
         self.reach = reach
-        self.after = 1 + max(map(len, names))
 
     def windows(self, text: str) -> Iterator[tuple[int, int]]:
         start = end = None
         path_end = -1
         for dot in self.dots.finditer(text):
-            if path_end <= dot.start():
+            if path_end <= dot.start():  # else the last dot's path end is this one's too
                 found = self.path_ends.search(text, dot.start() + 1)
                 path_end = found.start() if found else len(text)
-            window = (max(0, dot.start() - self.reach), max(dot.start() + self.after, path_end + 1))
+            window = (max(0, dot.start() - self.reach), path_end + 1)  # a name is never a path end
             if end is not None and window[0] <= end:
-                end = max(end, window[1])
+                end = window[1]
                 continue
             if end is not None:
                 yield start, end
@@ -625,20 +631,20 @@ class NearTopLevelDomainSearch:
         if end is not None:
             yield start, end
 
-    def finditer(self, text: str, timeout: float | None = None) -> Iterator:
+    def finditer(self, text: str, *, timeout: float | None = None) -> Iterator:
         position = 0
         for start, end in self.windows(text):
             position = max(position, start)
             while position < end:
-                found = self.pattern.search(text, position, end, timeout=timeout)
+                found = self.compiled.search(text, position, end, timeout=timeout)
                 if found is None:
                     break
-                found = self.pattern.match(text, found.start(), timeout=timeout)
+                found = self.compiled.match(text, found.start(), timeout=timeout)
                 yield found
                 position = found.end()
 
-    def search(self, text: str, timeout: float | None = None):
-        return next(self.finditer(text, timeout), None)
+    def search(self, text: str, *, timeout: float | None = None):
+        return next(self.finditer(text, timeout=timeout), None)
 
 
 HEX = "0-9A-Fa-f"  # [0-9A-Fa-f] matches these alone, ignoring case too
