@@ -3,7 +3,9 @@ backtracking pattern or an affix loop slow (issue 16's findings and the same sha
 1 MB adversarial document of `make bench` costs the default preset's PII annotator well under 5 CPU seconds.
 
 The bounds are CPU seconds far above what these inputs cost now and far below what the quadratic versions took
-(Presidio's e-mail pattern: ~2 minutes on 20,000 characters; spaCy's tokenizer: 51 s on 320,000 "(")."""
+(Presidio's e-mail pattern: ~2 minutes on 20,000 characters; spaCy's tokenizer: 51 s on 320,000 "("). Machines
+differ: a CPU second has done up to 2.5 times as much work on one session's machine as on another's, so each
+bound is at least 4x what its input costs on the slowest machine seen."""
 
 from __future__ import annotations
 
@@ -65,19 +67,21 @@ def detector():
 def test_presidio_patterns_without_urls_are_fast_on_hostile_text(name):
     entities = [entity for entity in REGEX_ENTITIES if entity != "URL"]
     detector = PiiDetector.shared("regex", entities, score_threshold=0.4)
-    assert cpu_seconds(lambda: detector.find([HOSTILE[name]])) < 3
+    # the dearest is "digits and dots": 25,000 real IPv4 matches, each checked by ipaddress (0.9-2.3 s, linear)
+    assert cpu_seconds(lambda: detector.find([HOSTILE[name]])) < 12
 
 
 def test_the_url_patterns_skip_dotted_runs_far_from_a_top_level_domain(detector):
-    # 5 s for these 80,000 characters when the patterns ran everywhere (253 characters tried at each position)
+    # 3-6 s for these 80,000 characters when the patterns ran everywhere (253 characters tried at each position);
+    # 0.07-0.37 s now
     for ending in ("", " example.com"):
-        assert cpu_seconds(lambda ending=ending: detector.find(["a." * 40_000 + ending])) < 1
+        assert cpu_seconds(lambda ending=ending: detector.find(["a." * 40_000 + ending])) < 2
 
 
 def test_the_url_patterns_stay_linear_where_every_dotted_run_is_near_a_domain(detector):
-    small = cpu_seconds(lambda: detector.find([PATTERNS["url"] * 40]))  # 10,280 characters: ~0.3 s
-    large = cpu_seconds(lambda: detector.find([PATTERNS["url"] * 160]))
-    assert large < 5 and large < 8 * max(small, 0.05)
+    small = cpu_seconds(lambda: detector.find([PATTERNS["url"] * 40]))  # 10,280 characters: 0.3-0.9 s
+    large = cpu_seconds(lambda: detector.find([PATTERNS["url"] * 160]))  # 1.2-3.1 s
+    assert large < 8 * max(small, 0.05) and large < 15
 
 
 def url_boundary_texts() -> list[str]:
