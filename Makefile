@@ -68,7 +68,7 @@ demo: setup
 
 test: test-deps
 	$(VENV)/bin/ruff check filters jobs tests
-	$(PY) -m pytest tests
+	$(PY) -m pytest tests --durations=20
 
 test-unit: setup
 	$(PY) -m pytest tests/unit
