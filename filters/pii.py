@@ -582,10 +582,10 @@ def guarded_url_pattern(pattern: Pattern, flags: int) -> Pattern:
     of the alternation does, and the alternation still picks the first that fits), without trying every name
     at every "." of a run like `a.a.a.a...`. Presidio runs it as a `NearTopLevelDomainSearch`."""
     start, names = top_level_domains(pattern)
-    guarded = Pattern(pattern.name, pattern.regex[:start] + f"(?={trie_pattern(set(names))})"
-                      + pattern.regex[start:], pattern.score)
+    any_name = trie_pattern(set(names))
+    guarded = Pattern(pattern.name, pattern.regex[:start] + f"(?={any_name})" + pattern.regex[start:], pattern.score)
     reach = URL_PREFIX_CHARS[pattern.regex[:start - len(URL_DOMAIN)]] + URL_DOMAIN_CHARS
-    guarded.compiled_regex = NearTopLevelDomainSearch(guarded.regex, flags, names, reach)
+    guarded.compiled_regex = NearTopLevelDomainSearch(guarded.regex, flags, any_name, reach)
     guarded.compiled_with_flags = flags
     return guarded
 
@@ -608,9 +608,10 @@ class NearTopLevelDomainSearch:
 
     Presidio's timeout applies to each search here rather than to the whole iteration."""
 
-    def __init__(self, pattern: str, flags: int, names: list[str], reach: int):
+    def __init__(self, pattern: str, flags: int, any_name: str, reach: int):
+        """`any_name`: a regex of the pattern's top-level-domain names (the one its lookahead uses)."""
         self.compiled = regex.compile(pattern, flags=flags)
-        self.dots = regex.compile(rf"[.](?={trie_pattern(set(names))})", flags=flags)
+        self.dots = regex.compile(rf"[.](?={any_name})", flags=flags)
         self.path_ends = regex.compile(r"[\s()<>\"']", flags=flags)  # what ends the patterns' path
         self.reach = reach
 
